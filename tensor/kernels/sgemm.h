@@ -1,0 +1,41 @@
+// Single-precision matrix multiply, the kernel every layer leans on.
+//
+//   C (M, N) = op(A) (M, K) · op(B) (K, N)  [+ C when accumulate]
+//
+// All matrices are row-major with a leading dimension (the distance between
+// rows). op(X) is X, or its transpose when trans_x is set: then A is stored as
+// (K, M) and B as (N, K). The transposed variants let autograd's backward
+// (dA = dC·Bᵀ, dB = Aᵀ·dC) run without ever materializing a transpose.
+//
+// sgemm is packed, cache-blocked and register-tiled; OpenMP splits the blocks of
+// C, never K, so the result is bitwise identical for any thread count.
+// sgemm_naive is its plain-loop twin, kept for tests and for lesson 03.
+#pragma once
+
+#include <cstdint>
+
+namespace heed::kernels {
+
+struct GemmArgs {
+  bool trans_a = false, trans_b = false;
+  int64_t m = 0, n = 0, k = 0;
+  const float* a = nullptr;
+  int64_t lda = 0;
+  const float* b = nullptr;
+  int64_t ldb = 0;
+  float* c = nullptr;
+  int64_t ldc = 0;
+  bool accumulate = false;  // C += op(A)·op(B) instead of C = op(A)·op(B)
+};
+
+void sgemm(const GemmArgs& g);
+void sgemm_naive(const GemmArgs& g);
+
+// A batch of independent products with the same sizes, flags and leading
+// dimensions; a[i], b[i], c[i] point at the i-th matrices (broadcast batches may
+// repeat a pointer in a or b, never in c). Small matrices are spread over the
+// batch, large ones over the blocks of each C.
+void sgemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b,
+                   float* const* c, int64_t batch);
+
+}  // namespace heed::kernels

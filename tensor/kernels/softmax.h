@@ -1,0 +1,28 @@
+// Softmax and log-softmax over the rows of a contiguous (rows, n) matrix.
+//
+//   softmax(x)_j     = exp(x_j - m) / sum_i exp(x_i - m),   m = max_i x_i
+//   log_softmax(x)_j = x_j - m - log(sum_i exp(x_i - m))
+//
+// Subtracting the row maximum keeps every exp in (0, 1]: logits of +-1e4 give
+// exact answers, not inf/inf. One fused kernel, SIMD exp (see vmath.h for its
+// error bound), rows spread over threads.
+//
+// The masked variant hides entries whose mask is non-zero (mask has the same
+// (rows, n) layout as x). A row whose entries are all hidden gives zeros, never
+// NaN: attention over a fully padded query attends to nothing.
+#pragma once
+
+#include <cstdint>
+
+namespace heed::kernels {
+
+void softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
+void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
+void masked_softmax_rows(const float* x, const float* mask, float* y, int64_t rows, int64_t n);
+
+// Plain-loop twins with std::exp, for tests and lesson 03.
+void softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t n);
+void log_softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t n);
+void masked_softmax_rows_naive(const float* x, const float* mask, float* y, int64_t rows, int64_t n);
+
+}  // namespace heed::kernels

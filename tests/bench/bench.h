@@ -1,0 +1,39 @@
+// Shared pieces of `make bench`: a timer that reports the median of repeated
+// runs after warm-up, and the machine's own peaks that every figure is held to.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <vector>
+
+namespace heed::bench {
+
+// Median wall time of `reps` calls to f, after `warmup` uncounted calls.
+template <class F>
+double median_seconds(F&& f, int reps = 7, int warmup = 2) {
+  for (int i = 0; i < warmup; ++i) f();
+  std::vector<double> times;
+  for (int i = 0; i < reps; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    f();
+    times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  }
+  std::nth_element(times.begin(), times.begin() + reps / 2, times.end());
+  return times[reps / 2];
+}
+
+// This machine's measured peaks for a given thread count.
+struct Peak {
+  int threads = 1;
+  double fma_gflops = 0;  // tight FMA loop, FP32
+  double copy_gbs = 0;    // 256 MiB copy, bytes read + bytes written per second
+};
+
+// Each part of the bench; bench_main.cpp runs them in this order.
+Peak measure_peak(int threads);                      // bench_peak.cpp
+void bench_sgemm(const Peak& peak);                  // bench_sgemm.cpp
+void bench_softmax(const Peak& peak);                // bench_softmax.cpp
+void bench_autograd();                               // bench_autograd.cpp
+
+}  // namespace heed::bench
