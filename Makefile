@@ -1,0 +1,52 @@
+# heed: the learner's front door. CMake does the real work (CMakeLists.txt).
+#
+#   make                 configure and build into build/
+#   make test            build and run every test (installs doctest on Debian when root)
+#   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
+#   make bench           kernel and autograd figures against this machine's peak
+
+BUILD   ?= build
+ASAN    ?= build-asan
+JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
+CMAKE   ?= cmake
+DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
+                    /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
+
+.PHONY: all build test test-sanitize bench doctest clean
+
+all: build
+
+build:
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
+	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+# doctest is the one test dependency: install it when we can, else say how.
+doctest:
+ifeq ($(DOCTEST_HEADER),)
+	@if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "heed: installing doctest (apt-get install -y doctest-dev)"; \
+	  (apt-get install -y -qq doctest-dev >/dev/null 2>&1 || \
+	   (apt-get update -qq >/dev/null && apt-get install -y -qq doctest-dev >/dev/null)) || \
+	  { echo "heed: apt-get could not install doctest-dev"; exit 1; }; \
+	else \
+	  echo "heed: the tests need doctest. Install it with one of:"; \
+	  echo "    sudo apt-get install doctest-dev      (Debian, Ubuntu)"; \
+	  echo "    brew install doctest                  (macOS)"; \
+	  echo "    vcpkg install doctest                 (then make DOCTEST_DIR=<vcpkg>/installed/<triplet>/include)"; \
+	  exit 1; \
+	fi
+endif
+
+test: doctest build
+	@cd $(BUILD) && ctest --output-on-failure
+
+test-sanitize: doctest
+	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEED_SANITIZE=ON > $(ASAN).log 2>&1 || { cat $(ASAN).log; exit 1; }
+	@$(CMAKE) --build $(ASAN) -j $(JOBS)
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+
+bench: build
+	@$(BUILD)/heed_bench
+
+clean:
+	rm -rf $(BUILD) $(ASAN) $(BUILD).log $(ASAN).log

@@ -1,0 +1,109 @@
+// Variable: a Tensor that remembers how it was made, so gradients can flow back.
+//
+// A Variable holds a value Tensor, its gradient (allocated when backward first
+// reaches it), and, for a non-leaf, the Node that made it: the op's name, its
+// input Variables and a closure that turns the output's gradient into the
+// inputs' gradients. Copying a Variable shares it, like a shared_ptr.
+//
+//   Variable w(randn({3, 2}, gen), /*requires_grad=*/true);
+//   Variable loss = sum(matmul(x, w));
+//   loss.backward();               // w.grad() is now d loss / d w: (3, 2)
+//
+// A Tensor converts implicitly into a constant Variable (requires_grad false),
+// so constants mix freely with parameters: mul(x, mask).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace heed {
+
+namespace detail {
+struct VariableImpl;
+struct Node;
+}  // namespace detail
+
+// The gradients a backward closure returns, one per input of its op, in input
+// order; an undefined Tensor means "no gradient for this input".
+using Grads = std::vector<Tensor>;
+// Receives d loss / d output and returns d loss / d input for each input.
+using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
+
+class Variable {
+ public:
+  // An undefined Variable.
+  Variable() = default;
+  Variable(Tensor value, bool requires_grad = false);
+
+  bool defined() const { return impl_ != nullptr; }
+  const Tensor& value() const;
+  // d loss / d this, or an undefined Tensor before any backward reached it.
+  const Tensor& grad() const;
+  bool requires_grad() const;
+  void set_requires_grad(bool requires_grad) const;
+  // A leaf was made by the user, not by an op; only leaves keep their grad.
+  bool is_leaf() const;
+  // The op that made this Variable ("leaf" for a leaf).
+  std::string op() const;
+  const std::string& name() const;
+  // Names a Variable for graphs (to_dot) and error messages; returns *this.
+  const Variable& set_name(std::string name) const;
+
+  const Shape& shape() const { return value().shape(); }
+  int64_t dim() const { return value().dim(); }
+  int64_t size(int64_t d) const { return value().size(d); }
+  int64_t numel() const { return value().numel(); }
+  float item() const { return value().item(); }
+
+  // Back-propagates from this Variable. A scalar output needs no `grad`
+  // (it is taken as 1); any other output must be given d loss / d this.
+  // Gradients accumulate (+=) into leaves that require them. The graph is freed
+  // afterwards unless retain_graph is set; a second backward through a freed
+  // graph is an error.
+  void backward(const Tensor& grad = Tensor(), bool retain_graph = false) const;
+  // The same value, cut from the graph (requires_grad false).
+  Variable detach() const;
+  // Drops the accumulated gradient.
+  void zero_grad() const;
+  // Replaces the value in place (optimizers, checkpoint loading); shapes must match.
+  void set_value(const Tensor& value) const;
+  // Overwrites the gradient (optimizers, gradient clipping); shapes must match.
+  void set_grad(const Tensor& grad) const;
+
+  const std::shared_ptr<detail::VariableImpl>& impl() const { return impl_; }
+
+ private:
+  std::shared_ptr<detail::VariableImpl> impl_;
+};
+
+// Records an op: makes the Variable holding `value` and, when recording is on
+// and some input requires a gradient, the Node whose `backward` computes the
+// inputs' gradients from the output's. Every differentiable op is written as
+//
+//   Variable tanh(const Variable& x) {
+//     Tensor y = tanh(x.value());
+//     return record("tanh", y, {x}, [y](const Tensor& grad) {
+//       return Grads{grad * (1.0f - y * y)};  // d tanh(x)/dx = 1 - tanh(x)^2
+//     });
+//   }
+Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward);
+
+// RAII: while one lives on this thread, ops record nothing (inference, optimizer steps).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
+};
+bool grad_enabled();
+
+}  // namespace heed

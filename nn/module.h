@@ -1,0 +1,89 @@
+// Module: the base of every layer and model.
+//
+// A Module owns named parameters and named child modules, registered in its
+// constructor, so that every model gets parameters(), named_parameters() with
+// dotted names ("encoder.layers.0.self_attn.q_proj.weight"), train()/eval(),
+// zero_grad(), save()/load() and printing for free:
+//
+//   struct Mlp : nn::Module {
+//     std::shared_ptr<nn::Linear> fc1, fc2;
+//     Mlp() : Module("Mlp") {
+//       fc1 = register_module("fc1", std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 16}));
+//       fc2 = register_module("fc2", std::make_shared<nn::Linear>(nn::LinearOptions{.in = 16, .out = 2}));
+//     }
+//     Variable forward(const Variable& x) { return fc2->forward(relu(fc1->forward(x))); }
+//   };
+//
+// Children are held by shared_ptr (as in the PyTorch C++ frontend); a Module
+// itself is neither copied nor moved, so the registered pointers stay valid.
+#pragma once
+
+#include <cstdint>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "autograd/variable.h"
+
+namespace heed::nn {
+
+struct LoadOptions {
+  // Strict: the file and the module must hold exactly the same names.
+  bool strict = true;
+};
+
+class Module {
+ public:
+  explicit Module(std::string type_name) : type_name_(std::move(type_name)) {}
+  virtual ~Module() = default;
+  Module(const Module&) = delete;
+  Module& operator=(const Module&) = delete;
+
+  // All parameters of this module and its children, in registration order.
+  std::vector<Variable> parameters() const;
+  std::vector<std::pair<std::string, Variable>> named_parameters() const;
+  const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+
+  // Training mode (dropout active) or evaluation mode; applies to all children.
+  void train(bool on = true);
+  void eval() { train(false); }
+  bool is_training() const { return training_; }
+
+  void zero_grad();
+  int64_t num_parameters() const;
+
+  // Checkpoints in the safetensors format (nn/safetensors.h), one tensor per
+  // named parameter. save() never leaves a half-written file; load() checks
+  // every name and shape and names each mismatch.
+  void save(const std::string& path) const;
+  void load(const std::string& path, const LoadOptions& options = {});
+
+  // "Linear(in=4, out=3)": the type and its options, for printing.
+  virtual std::string describe() const { return type_name_; }
+  const std::string& type_name() const { return type_name_; }
+
+ protected:
+  // A parameter: a leaf Variable that requires a gradient.
+  Variable register_parameter(std::string name, Tensor value);
+  template <class M>
+  std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
+    add_child(std::move(name), module);
+    return module;
+  }
+
+ private:
+  void add_child(std::string name, std::shared_ptr<Module> module);
+
+  std::string type_name_;
+  std::vector<std::pair<std::string, Variable>> parameters_;
+  std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
+  bool training_ = true;
+};
+
+// The module as a tree: each child with its description, each parameter with
+// its shape, and parameter counts.
+std::ostream& operator<<(std::ostream& out, const Module& module);
+
+}  // namespace heed::nn

@@ -1,0 +1,311 @@
+// sgemm, the Goto/BLIS way: pack, block for the caches, tile for the registers.
+//
+//   C (M, N) += op(A) (M, K) · op(B) (K, N), cut into
+//
+//   for jc over N by NC          op(B) block (KC, NC) packed into NR-wide panels: L3
+//     for pc over K by KC
+//       for ic over M by MC      op(A) block (MC, KC) packed into MR-tall panels: L2
+//         for jr over NC by NR   one B panel (KC, NR) stays in L1
+//           for ir over MC by MR   micro-kernel: an MR x NR tile of C held in registers
+//                                  takes KC rank-1 updates, then meets C once
+//
+// Packing reads op(A) and op(B) through (row, column) strides, so the four
+// transposition variants differ only in which stride is 1: no transpose is ever
+// built. Panels are zero-padded to full MR/NR, so edge tiles run the same
+// micro-kernel into a small scratch tile.
+//
+// Determinism: every C element sums its K terms in the same order (K blocks in
+// sequence, k within a block in sequence, whatever thread owns the tile); threads
+// only split M or N, so the bits do not depend on the thread count.
+#include "tensor/kernels/sgemm.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "tensor/kernels/parallel.h"
+#include "tensor/kernels/sgemm_detail.h"
+#include "tensor/kernels/simd.h"
+
+namespace heed::kernels {
+namespace {
+
+// Register tile: MR rows x NR = 2 vectors. For AVX2 that is 6 x 16: 12 accumulators
+// plus 2 B vectors and 1 broadcast A value out of 16 ymm registers, and 12
+// independent FMAs per k, enough to cover 2 FMA units x 4 cycles of latency.
+constexpr int MR = 6;
+template <class V>
+constexpr int NR = 2 * V::width;
+
+// Cache blocks for Zen 3 (32 KiB L1d, 512 KiB L2 per core, 32 MiB L3):
+//   B panel  KC x NR  = 256 x 16 floats = 16 KiB: half of L1, the rest streams A.
+//   A block  MC x KC  = 144 x 256 floats = 144 KiB: well inside L2.
+//   B block  KC x NC  = 256 x 4080 floats = 4 MiB: a slice of L3.
+constexpr int64_t KC = 256;
+constexpr int64_t MC = 144;   // a multiple of MR
+constexpr int64_t NC = 4080;  // a multiple of NR for every back end
+
+// A matrix read through strides: element (r, c) is at p[r * rs + c * cs].
+struct Strided {
+  const float* p;
+  int64_t rs, cs;
+  const float* at(int64_t r, int64_t c) const { return p + r * rs + c * cs; }
+};
+
+Strided op_a(const GemmArgs& g) { return g.trans_a ? Strided{g.a, 1, g.lda} : Strided{g.a, g.lda, 1}; }
+Strided op_b(const GemmArgs& g) { return g.trans_b ? Strided{g.b, 1, g.ldb} : Strided{g.b, g.ldb, 1}; }
+
+#if defined(__AVX2__)
+// In-register transpose: r[i] lane j  ->  r[j] lane i.
+void transpose8x8(__m256 r[8]) {
+  __m256 t[8], u[8];
+  for (int i = 0; i < 8; i += 2) {
+    t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
+    t[i + 1] = _mm256_unpackhi_ps(r[i], r[i + 1]);
+  }
+  for (int i = 0; i < 8; i += 4) {
+    u[i] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 1] = _mm256_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+    u[i + 2] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+    u[i + 3] = _mm256_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+  }
+  for (int i = 0; i < 4; ++i) {
+    r[i] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x20);
+    r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
+  }
+}
+#endif
+
+// Packs a (kc, cols) block whose element (k, j) is at src[k * step_k + j * step_j]
+// into W-wide panels, each (kc, W) k-major: panel p holds columns [p W, p W + W),
+// dst[p * W * kc + k * W + j], zero-padded past `cols`. op(A) packs as its
+// transpose (k, i) into MR panels, op(B) as itself into NR panels.
+// May write up to PACK_SLACK floats past the last panel (overlapping stores).
+constexpr int64_t PACK_SLACK = 8;
+
+template <int W>
+void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t cols, float* dst) {
+  if (step_j == 1) {
+    // Rows are contiguous: walk each source row once, dealing W floats to every
+    // panel (reading panel by panel would stride down a column of cache lines).
+    for (int64_t k = 0; k < kc; ++k) {
+      const float* s = src + k * step_k;
+      float* d = dst + k * W;
+      int64_t j = 0;
+      for (; j + W <= cols; j += W, d += W * kc) std::memcpy(d, s + j, W * sizeof(float));
+      if (j < cols) {
+        int width = int(cols - j);
+        for (int i = 0; i < W; ++i) d[i] = i < width ? s[j + i] : 0.0f;
+      }
+    }
+    return;
+  }
+  // Columns are contiguous: each panel is a transpose of its W source lines.
+  for (int64_t j = 0; j < cols; j += W, dst += W * kc) {
+    const float* s = src + j * step_j;
+    const int width = int(std::min<int64_t>(W, cols - j));
+    int64_t k = 0;
+#if defined(__AVX2__)
+    // 8 x 8 blocks in registers; for W = 6 each store spills 2 floats into the
+    // next k's slot, which the next store (or the tail loop) then overwrites.
+    if (W >= 6 && width == W) {
+      for (; k + 8 <= kc; k += 8) {
+        for (int i0 = 0; i0 < W; i0 += 8) {
+          __m256 r[8];
+          for (int i = 0; i < 8; ++i)
+            r[i] = i0 + i < W ? _mm256_loadu_ps(s + (i0 + i) * step_j + k * step_k) : _mm256_setzero_ps();
+          transpose8x8(r);
+          for (int kk = 0; kk < 8; ++kk) _mm256_storeu_ps(dst + (k + kk) * W + i0, r[kk]);
+        }
+      }
+    }
+#endif
+    for (; k < kc; ++k)
+      for (int i = 0; i < W; ++i) dst[k * W + i] = i < width ? s[i * step_j + k * step_k] : 0.0f;
+  }
+}
+
+// The micro-kernel: c (MR, NR) = a (MR, kc) · b (kc, NR)  [+ c when add].
+// a is a packed panel, a[k * MR + i]; b is a packed panel, b[k * NR + j].
+template <class V>
+void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
+                  bool add) {
+  constexpr int W = V::width;
+  // C is read only after all kc updates: ask for its lines now, so they arrive meanwhile.
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    __builtin_prefetch(c + i * ldc, 1);
+    __builtin_prefetch(c + i * ldc + 2 * W - 1, 1);
+  }
+  V acc[MR][2];
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = V::zero();
+  for (int64_t k = 0; k < kc; ++k, a += MR, b += 2 * W) {
+    V b0 = V::load(b), b1 = V::load(b + W);
+#pragma GCC unroll 6
+    for (int i = 0; i < MR; ++i) {
+      V ai = V::broadcast(a[i]);
+      acc[i][0] = fma(ai, b0, acc[i][0]);
+      acc[i][1] = fma(ai, b1, acc[i][1]);
+    }
+  }
+#pragma GCC unroll 6
+  for (int i = 0; i < MR; ++i) {
+    float* ci = c + i * ldc;
+    if (add) {
+      acc[i][0] = acc[i][0] + V::load(ci);
+      acc[i][1] = acc[i][1] + V::load(ci + W);
+    }
+    acc[i][0].store(ci);
+    acc[i][1].store(ci + W);
+  }
+}
+
+// c (mc, nc) [+]= packed A block (mc, kc) · packed B block (kc, nc).
+template <class V>
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
+                  bool add) {
+  constexpr int nr = NR<V>;
+  for (int64_t jr = 0; jr < nc; jr += nr) {
+    const float* b = pb + jr * kc;
+    for (int64_t ir = 0; ir < mc; ir += MR) {
+      const float* a = pa + ir * kc;
+      float* cij = c + ir * ldc + jr;
+      int64_t rows = std::min<int64_t>(MR, mc - ir), cols = std::min<int64_t>(nr, nc - jr);
+      if (rows == MR && cols == nr) {
+        micro_kernel<V>(kc, a, b, cij, ldc, add);
+        continue;
+      }
+      // Edge tile: the full tile into scratch, then only its valid part into C.
+      alignas(64) float tile[MR * nr];
+      micro_kernel<V>(kc, a, b, tile, nr, false);
+      for (int64_t i = 0; i < rows; ++i)
+        for (int64_t j = 0; j < cols; ++j)
+          cij[i * ldc + j] = add ? cij[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+    }
+  }
+}
+
+// 64-byte aligned scratch of at least n floats, reused across calls on this thread
+// (fresh pages cost ~10 us per 4 KiB; a packing buffer is touched every call).
+float* scratch(std::vector<float>& buffer, size_t n) {
+  if (buffer.size() < n + 16) buffer.resize(n + 16);
+  auto address = reinterpret_cast<uintptr_t>(buffer.data());
+  return buffer.data() + ((64 - address % 64) % 64) / sizeof(float);
+}
+
+// K is cut into equal blocks of at most KC (k = 257 gives 129 + 128, not 256 + 1),
+// a function of k alone so that every thread sees the same blocks.
+int64_t k_block(int64_t k) {
+  int64_t blocks = (k + KC - 1) / KC;
+  return (k + blocks - 1) / blocks;
+}
+
+// The whole blocked algorithm on one thread.
+template <class V>
+void gemm_serial(const GemmArgs& g) {
+  if (g.m <= 0 || g.n <= 0) return;
+  if (g.k <= 0) {  // an empty sum
+    if (!g.accumulate)
+      for (int64_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, 0.0f);
+    return;
+  }
+  constexpr int nr = NR<V>;
+  thread_local std::vector<float> a_buffer, b_buffer;
+  const int64_t kc_max = k_block(g.k);
+  float* pa = scratch(a_buffer, size_t(MC * kc_max + PACK_SLACK));
+  float* pb = scratch(b_buffer, size_t(std::min<int64_t>(NC, (g.n + nr - 1) / nr * nr) * kc_max + PACK_SLACK));
+  const Strided a = op_a(g), b = op_b(g);
+
+  for (int64_t jc = 0; jc < g.n; jc += NC) {
+    int64_t nc = std::min(NC, g.n - jc);
+    for (int64_t pc = 0; pc < g.k; pc += kc_max) {
+      int64_t kc = std::min(kc_max, g.k - pc);
+      bool add = g.accumulate || pc > 0;
+      pack<nr>(b.at(pc, jc), b.rs, b.cs, kc, nc, pb);
+      for (int64_t ic = 0; ic < g.m; ic += MC) {
+        int64_t mc = std::min(MC, g.m - ic);
+        pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
+        macro_kernel<V>(mc, nc, kc, pa, pb, g.c + ic * g.ldc + jc, g.ldc, add);
+      }
+    }
+  }
+}
+
+// The rows [i0, i0 + rows) and columns [j0, j0 + cols) of the product: a smaller gemm.
+GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t rows, int64_t j0, int64_t cols) {
+  GemmArgs s = g;
+  s.m = rows;
+  s.n = cols;
+  s.a = g.trans_a ? g.a + i0 : g.a + i0 * g.lda;
+  s.b = g.trans_b ? g.b + j0 * g.ldb : g.b + j0;
+  s.c = g.c + i0 * g.ldc + j0;
+  return s;
+}
+
+// Threads split C into slabs of whole tiles: row slabs when M has enough MR-tall
+// panels for everyone, else column slabs. Each slab is an independent gemm.
+template <class V>
+void gemm(const GemmArgs& g, int threads) {
+  constexpr int nr = NR<V>;
+  // Below ~2 MFLOP a second thread costs more to wake than it saves.
+  if (double(g.m) * double(g.n) * double(g.k) < 1e6) threads = 1;
+  if (threads <= 1 || g.m <= 0 || g.n <= 0) return gemm_serial<V>(g);
+  const int64_t row_panels = (g.m + MR - 1) / MR, col_panels = (g.n + nr - 1) / nr;
+  const bool by_rows = row_panels >= 2 * threads || row_panels >= col_panels;
+  const int64_t panels = by_rows ? row_panels : col_panels, unit = by_rows ? MR : nr;
+  parallel_for(panels, 1, [&](int64_t begin, int64_t end) {
+    int64_t from = begin * unit, to = std::min(end * unit, by_rows ? g.m : g.n);
+    gemm_serial<V>(by_rows ? sub_problem(g, from, to - from, 0, g.n) : sub_problem(g, 0, g.m, from, to - from));
+  });
+}
+
+// A batch of small products: one product per thread at a time, each single-threaded.
+template <class V>
+void gemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b, float* const* c,
+                  int64_t batch) {
+  const int threads = num_threads();
+  // Spread the batch when one product is too small to split well over threads.
+  const bool spread = double(shape.m) * double(shape.n) * double(shape.k) < 128.0 * 128.0 * 128.0;
+  auto one = [&](int64_t i, int product_threads) {
+    GemmArgs g = shape;
+    g.a = a[i];
+    g.b = b[i];
+    g.c = c[i];
+    gemm<V>(g, product_threads);
+  };
+  if (spread) {
+    parallel_for(batch, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) one(i, 1);
+    });
+  } else {
+    for (int64_t i = 0; i < batch; ++i) one(i, threads);
+  }
+}
+
+}  // namespace
+
+// C (M, N) = op(A) · op(B) [+ C]: i-k-j order, so the inner loop walks a row of B and C.
+void sgemm_naive(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i) {
+    float* c = g.c + i * g.ldc;
+    if (!g.accumulate) std::fill_n(c, g.n, 0.0f);
+    for (int64_t p = 0; p < g.k; ++p) {
+      float aip = g.trans_a ? g.a[p * g.lda + i] : g.a[i * g.lda + p];
+      for (int64_t j = 0; j < g.n; ++j) c[j] += aip * (g.trans_b ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j]);
+    }
+  }
+}
+
+void sgemm(const GemmArgs& g) { gemm<simd::Vec>(g, num_threads()); }
+
+void sgemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b, float* const* c,
+                   int64_t batch) {
+  gemm_batched<simd::Vec>(shape, a, b, c, batch);
+}
+
+namespace detail {
+void sgemm_scalar(const GemmArgs& g) { gemm<simd::VecScalar>(g, num_threads()); }
+}  // namespace detail
+
+}  // namespace heed::kernels

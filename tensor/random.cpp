@@ -1,0 +1,91 @@
+// Built with -ffp-contract=off (see CMakeLists.txt): no fused multiply-add may
+// change a rounding here, or the streams would differ between machines.
+#include "tensor/random.h"
+
+#include <cmath>
+
+namespace heed {
+namespace {
+
+// Natural log of x > 0 in double precision from +, *, / only:
+// x = m * 2^e with m in [sqrt(1/2), sqrt(2)), log m = 2 atanh(z), z = (m-1)/(m+1).
+double portable_log(double x) {
+  int e = 0;
+  double m = std::frexp(x, &e);  // exact: m in [0.5, 1)
+  if (m < 0.70710678118654752) {
+    m *= 2.0;
+    e -= 1;
+  }
+  double z = (m - 1.0) / (m + 1.0), z2 = z * z, term = z, series = 0.0;
+  for (int k = 1; k < 40; k += 2) {  // |z| < 0.172: 20 terms reach double precision
+    series += term / k;
+    term *= z2;
+  }
+  return 2.0 * series + e * 0.69314718055994531;
+}
+
+}  // namespace
+
+Generator::Generator(uint64_t seed) : state_(0) {
+  next_u32();
+  state_ += seed + 0x853c49e6748fea9bULL;
+  next_u32();
+}
+
+uint32_t Generator::next_u32() {
+  uint64_t old = state_;
+  state_ = old * 6364136223846793005ULL + 1442695040888963407ULL;
+  uint32_t xorshifted = static_cast<uint32_t>(((old >> 18u) ^ old) >> 27u);
+  uint32_t rot = static_cast<uint32_t>(old >> 59u);
+  return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
+}
+
+float Generator::uniform() { return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f); }
+
+float Generator::normal() {
+  if (has_spare_) {
+    has_spare_ = false;
+    return spare_;
+  }
+  double u, v, s;
+  do {
+    u = 2.0 * (next_u32() * (1.0 / 4294967296.0)) - 1.0;
+    v = 2.0 * (next_u32() * (1.0 / 4294967296.0)) - 1.0;
+    s = u * u + v * v;
+  } while (s >= 1.0 || s == 0.0);
+  double f = std::sqrt(-2.0 * portable_log(s) / s);
+  spare_ = static_cast<float>(v * f);
+  has_spare_ = true;
+  return static_cast<float>(u * f);
+}
+
+int64_t Generator::randint(int64_t n) {
+  HEED_CHECK(n > 0, "randint: n must be positive, got ", n);
+  uint64_t wide = (static_cast<uint64_t>(next_u32()) << 32) | next_u32();
+  return static_cast<int64_t>(wide % static_cast<uint64_t>(n));
+}
+
+namespace {
+template <class Draw>
+Tensor fill_with(const Shape& shape, Draw draw) {
+  Tensor t = empty(shape);
+  float* p = t.data();
+  for (int64_t i = 0; i < t.numel(); ++i) p[i] = draw();
+  return t;
+}
+}  // namespace
+
+Tensor rand(const Shape& shape, Generator& gen) {
+  return fill_with(shape, [&] { return gen.uniform(); });
+}
+Tensor randn(const Shape& shape, Generator& gen) {
+  return fill_with(shape, [&] { return gen.normal(); });
+}
+Tensor uniform(const Shape& shape, float low, float high, Generator& gen) {
+  return fill_with(shape, [&] { return low + (high - low) * gen.uniform(); });
+}
+Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen) {
+  return fill_with(shape, [&] { return mean + stddev * gen.normal(); });
+}
+
+}  // namespace heed

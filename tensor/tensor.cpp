@@ -1,0 +1,313 @@
+#include "tensor/tensor.h"
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <cstring>
+
+#include "tensor/iter.h"
+#include "tensor/kernels/pool.h"
+
+namespace heed {
+
+// ------------------------------------------------------------- storage
+Storage::Storage(int64_t count) : count_(count) {
+  if (count > 0) data_ = kernels::pool_acquire(static_cast<size_t>(count));
+}
+
+Storage::~Storage() {
+  if (data_) kernels::pool_release(data_, static_cast<size_t>(count_));
+}
+
+// ------------------------------------------------------------- Tensor
+Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset)
+    : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset) {}
+
+Tensor::Tensor(std::initializer_list<float> values)
+    : Tensor(from_vector(values, {static_cast<int64_t>(values.size())})) {}
+
+Tensor::Tensor(std::initializer_list<std::initializer_list<float>> rows) {
+  std::vector<float> values;
+  int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
+  for (const auto& row : rows) {
+    HEED_CHECK(static_cast<int64_t>(row.size()) == cols, "Tensor: ragged literal: rows of ", cols, " and ",
+               row.size(), " values");
+    values.insert(values.end(), row.begin(), row.end());
+  }
+  *this = from_vector(values, {static_cast<int64_t>(rows.size()), cols});
+}
+
+Tensor::Tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> blocks) {
+  std::vector<Tensor> parts;
+  std::vector<float> values;
+  Shape inner;
+  for (const auto& block : blocks) {
+    Tensor t(block);
+    HEED_CHECK(parts.empty() || t.shape() == inner, "Tensor: ragged literal: blocks of ", inner, " and ",
+               t.shape());
+    inner = t.shape();
+    parts.push_back(t);
+    std::vector<float> v = t.to_vector();
+    values.insert(values.end(), v.begin(), v.end());
+  }
+  if (parts.empty()) inner = {0, 0};
+  *this = from_vector(values, {static_cast<int64_t>(blocks.size()), inner[0], inner[1]});
+}
+
+int64_t Tensor::size(int64_t d) const { return shape_[wrap_dim(d, dim(), "size")]; }
+int64_t Tensor::stride(int64_t d) const { return strides_[wrap_dim(d, dim(), "stride")]; }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (int64_t d = dim() - 1; d >= 0; --d) {
+    if (shape_[d] == 0) return true;
+    if (shape_[d] != 1 && strides_[d] != expected) return false;
+    expected *= shape_[d];
+  }
+  return true;
+}
+
+float Tensor::item() const {
+  HEED_CHECK(defined() && numel() == 1, "item: expected a tensor with one element, got shape ",
+             defined() ? to_string(shape_) : "undefined");
+  return *data();
+}
+
+float& Tensor::at(std::initializer_list<int64_t> index) const {
+  HEED_CHECK(static_cast<int64_t>(index.size()) == dim(), "at: ", index.size(), " indices for a tensor of shape ",
+             shape_);
+  int64_t pos = 0, d = 0;
+  for (int64_t i : index) {
+    HEED_CHECK(i >= -shape_[d] && i < shape_[d], "at: index ", i, " is out of range for dim ", d, " of size ",
+               shape_[d], " (shape ", shape_, ")");
+    pos += (i < 0 ? i + shape_[d] : i) * strides_[d];
+    ++d;
+  }
+  return data()[pos];
+}
+
+std::vector<float> Tensor::to_vector() const {
+  Tensor c = contiguous(*this);
+  return std::vector<float>(c.data(), c.data() + c.numel());
+}
+
+// ------------------------------------------------------------- creation
+Tensor empty(const Shape& shape) {
+  for (int64_t s : shape) HEED_CHECK(s >= 0, "empty: negative size in shape ", shape);
+  return Tensor(std::make_shared<Storage>(shape.numel()), shape, contiguous_strides(shape), 0);
+}
+
+Tensor full(const Shape& shape, float value) {
+  Tensor t = empty(shape);
+  std::fill_n(t.data(), t.numel(), value);
+  return t;
+}
+
+Tensor zeros(const Shape& shape) { return full(shape, 0.0f); }
+Tensor ones(const Shape& shape) { return full(shape, 1.0f); }
+Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
+Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
+Tensor scalar(float value) { return full({}, value); }
+
+Tensor arange(float start, float end, float step) {
+  HEED_CHECK(step != 0.0f, "arange: step must be non-zero");
+  double count = std::ceil((double(end) - start) / step);
+  Tensor t = empty({std::max<int64_t>(0, static_cast<int64_t>(count))});
+  for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = start + static_cast<float>(i) * step;
+  return t;
+}
+
+Tensor arange(int64_t n) { return arange(0.0f, static_cast<float>(n)); }
+
+Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
+  HEED_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "from_vector: ", values.size(),
+             " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
+  Tensor t = empty(shape);
+  if (!values.empty()) std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
+  return t;
+}
+
+// ------------------------------------------------------------- views
+namespace {
+
+Tensor restride(const Tensor& t, const Shape& shape, const Strides& strides, int64_t offset) {
+  return Tensor(t.storage(), shape, strides, offset);
+}
+
+// Resolves one -1 in a requested shape against numel.
+Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const Shape& from) {
+  Shape shape = requested;
+  int64_t known = 1, infer_at = -1;
+  for (int64_t i = 0; i < shape.size(); ++i) {
+    if (shape[i] == -1) {
+      HEED_CHECK(infer_at < 0, op, ": only one size may be -1, got ", requested);
+      infer_at = i;
+    } else {
+      HEED_CHECK(shape[i] >= 0, op, ": invalid size ", shape[i], " in ", requested);
+      known *= shape[i];
+    }
+  }
+  if (infer_at >= 0) {
+    HEED_CHECK(known != 0 && numel % known == 0, op, ": cannot reshape ", from, " (", numel, " elements) into ",
+               requested);
+    shape[infer_at] = numel / known;
+  }
+  HEED_CHECK(shape.numel() == numel, op, ": cannot reshape ", from, " (", numel, " elements) into ", requested,
+             " (", shape.numel(), " elements)");
+  return shape;
+}
+
+}  // namespace
+
+Tensor view(const Tensor& t, const Shape& shape) {
+  Shape s = infer_shape(shape, t.numel(), "view", t.shape());
+  HEED_CHECK(t.is_contiguous(), "view: cannot view ", t.shape(), " with strides ", t.strides(), " as ", s,
+             ": the data is not contiguous; use reshape() or contiguous() first");
+  return restride(t, s, contiguous_strides(s), t.offset());
+}
+
+Tensor reshape(const Tensor& t, const Shape& shape) {
+  return view(t.is_contiguous() ? t : clone(t), shape);
+}
+
+Tensor flatten(const Tensor& t) { return reshape(t, {t.numel()}); }
+
+Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1) {
+  int64_t a = wrap_dim(dim0, t.dim(), "transpose"), b = wrap_dim(dim1, t.dim(), "transpose");
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  std::swap(shape[a], shape[b]);
+  std::swap(strides[a], strides[b]);
+  return restride(t, shape, strides, t.offset());
+}
+
+Tensor permute(const Tensor& t, const std::vector<int64_t>& dims) {
+  HEED_CHECK(static_cast<int64_t>(dims.size()) == t.dim(), "permute: ", dims.size(),
+             " dims given for a tensor of shape ", t.shape());
+  Shape shape, strides;
+  std::array<bool, Shape::kMaxDims> seen{};
+  for (int64_t d : dims) {
+    int64_t w = wrap_dim(d, t.dim(), "permute");
+    HEED_CHECK(!seen[w], "permute: dim ", d, " appears twice");
+    seen[w] = true;
+    shape.push_back(t.shape()[w]);
+    strides.push_back(t.strides()[w]);
+  }
+  return restride(t, shape, strides, t.offset());
+}
+
+Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t step) {
+  int64_t d = wrap_dim(dim, t.dim(), "slice");
+  HEED_CHECK(step > 0, "slice: step must be positive, got ", step);
+  int64_t n = t.shape()[d];
+  auto clamp = [n](int64_t i) { return std::clamp<int64_t>(i < 0 ? i + n : i, 0, n); };
+  start = clamp(start);
+  end = std::max(clamp(end), start);
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  shape[d] = (end - start + step - 1) / step;
+  strides[d] *= step;
+  return restride(t, shape, strides, t.offset() + start * t.strides()[d]);
+}
+
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
+  int64_t d = wrap_dim(dim, t.dim(), "narrow");
+  int64_t n = t.shape()[d];
+  HEED_CHECK(start >= 0 && length >= 0 && start + length <= n, "narrow: [", start, ", ", start + length,
+             ") is out of range for dim ", dim, " of size ", n, " (shape ", t.shape(), ")");
+  return slice(t, d, start, start + length);
+}
+
+Tensor select(const Tensor& t, int64_t dim, int64_t index) {
+  int64_t d = wrap_dim(dim, t.dim(), "select");
+  int64_t n = t.shape()[d];
+  HEED_CHECK(index >= -n && index < n, "select: index ", index, " is out of range for dim ", dim, " of size ", n,
+             " (shape ", t.shape(), ")");
+  if (index < 0) index += n;
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  int64_t offset = t.offset() + index * strides[d];
+  shape.erase(d);
+  strides.erase(d);
+  return restride(t, shape, strides, offset);
+}
+
+Tensor expand(const Tensor& t, const Shape& shape) {
+  HEED_CHECK(shape.size() >= t.dim(), "expand: cannot expand ", t.shape(), " to fewer dims ", shape);
+  int64_t lead = shape.size() - t.dim();
+  Shape out = shape;
+  Strides strides = Shape::filled(shape.size(), 0);
+  for (int64_t i = 0; i < shape.size(); ++i) {
+    if (i < lead) {
+      HEED_CHECK(shape[i] >= 0, "expand: a new leading dim needs a size, got ", shape[i], " in ", shape);
+      continue;
+    }
+    int64_t have = t.shape()[i - lead];
+    if (shape[i] == -1) out[i] = have;
+    HEED_CHECK(out[i] == have || have == 1, "expand: cannot expand ", t.shape(), " to ", shape, ": size ", have,
+               " at dim ", i - lead, " is not 1");
+    strides[i] = out[i] == have ? t.strides()[i - lead] : 0;
+  }
+  return restride(t, out, strides, t.offset());
+}
+
+Tensor unsqueeze(const Tensor& t, int64_t dim) {
+  int64_t d = wrap_dim(dim, t.dim() + 1, "unsqueeze");
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  int64_t stride = d < t.dim() ? t.strides()[d] * t.shape()[d] : 1;
+  shape.insert(d, 1);
+  strides.insert(d, stride);
+  return restride(t, shape, strides, t.offset());
+}
+
+Tensor squeeze(const Tensor& t, int64_t dim) {
+  int64_t d = wrap_dim(dim, t.dim(), "squeeze");
+  if (t.shape()[d] != 1) return t;
+  Shape shape = t.shape();
+  Strides strides = t.strides();
+  shape.erase(d);
+  strides.erase(d);
+  return restride(t, shape, strides, t.offset());
+}
+
+Tensor squeeze(const Tensor& t) {
+  Shape shape, strides;
+  for (int64_t d = 0; d < t.dim(); ++d) {
+    if (t.shape()[d] == 1) continue;
+    shape.push_back(t.shape()[d]);
+    strides.push_back(t.strides()[d]);
+  }
+  return restride(t, shape, strides, t.offset());
+}
+
+// ------------------------------------------------------------- copies
+Tensor contiguous(const Tensor& t) { return t.is_contiguous() ? t : clone(t); }
+
+Tensor clone(const Tensor& t) {
+  Tensor out = empty(t.shape());
+  copy_(out, t);
+  return out;
+}
+
+void copy_(const Tensor& dst, const Tensor& src) {
+  Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
+  HEED_CHECK(shape == dst.shape(), "copy_: cannot write a tensor of shape ", src.shape(),
+             " into one of shape ", dst.shape());
+  detail::for_each_row<2>(
+      shape, {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)},
+      {dst.data(), src.data()}, [](std::array<float*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+        if (s[0] == 1 && s[1] == 1) std::memcpy(p[0], p[1], n * sizeof(float));
+        else
+          for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]];
+      });
+}
+
+void fill_(const Tensor& dst, float value) {
+  detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
+                          [value](std::array<float*, 1> p, std::array<int64_t, 1> s, int64_t n) {
+                            for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = value;
+                          });
+}
+
+}  // namespace heed

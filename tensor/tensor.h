@@ -1,0 +1,135 @@
+// Tensor: float32 data seen through a shape, strides and an offset.
+//
+// Several tensors may share one Storage: a view (transpose, slice, expand, a
+// reshape of contiguous data) is a new shape/strides/offset over the same
+// floats, made in O(1) without copying. Element (i0, i1, ...) lives at
+//
+//     data[offset + i0*stride0 + i1*stride1 + ...]
+//
+// so a transpose swaps two strides, a slice moves the offset, and a broadcast
+// (expand) sets a stride to 0. `contiguous()` copies into row-major order when
+// a kernel needs it. tensor/ knows nothing of gradients: see autograd/.
+//
+// Copying a Tensor object is cheap and shares the data, like a shared_ptr.
+#pragma once
+
+#include <cstdint>
+#include <initializer_list>
+#include <iosfwd>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tensor/error.h"
+#include "tensor/shape.h"
+
+namespace heed {
+
+// A float buffer from the reuse pool (tensor/kernels/pool.h), returned to it
+// when the last tensor viewing it goes away.
+class Storage {
+ public:
+  explicit Storage(int64_t count);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  float* data() const { return data_; }
+  int64_t count() const { return count_; }
+
+ private:
+  float* data_ = nullptr;
+  int64_t count_ = 0;
+};
+
+class Tensor {
+ public:
+  // An undefined tensor (no storage): the "no mask" / "no grad yet" value.
+  Tensor() = default;
+  // Literals: Tensor{1, 2, 3}, Tensor{{1, 2}, {3, 4}}, Tensor{{{1}, {2}}}.
+  Tensor(std::initializer_list<float> values);
+  Tensor(std::initializer_list<std::initializer_list<float>> rows);
+  Tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> blocks);
+  // A view of `storage` (the building block of every op).
+  Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset);
+
+  bool defined() const { return storage_ != nullptr; }
+  const Shape& shape() const { return shape_; }
+  const Strides& strides() const { return strides_; }
+  int64_t dim() const { return shape_.size(); }
+  // Size and stride of one dim; negative dims count from the end.
+  int64_t size(int64_t d) const;
+  int64_t stride(int64_t d) const;
+  int64_t numel() const { return shape_.numel(); }
+  int64_t offset() const { return offset_; }
+  bool is_contiguous() const;
+
+  // Pointer to element (0, 0, ...). Writes through it are seen by every view.
+  float* data() const { return storage_->data() + offset_; }
+  const std::shared_ptr<Storage>& storage() const { return storage_; }
+
+  // The value of a one-element tensor.
+  float item() const;
+  // The element at a full index; negative indices count from the end.
+  float& at(std::initializer_list<int64_t> index) const;
+  // All elements in row-major order.
+  std::vector<float> to_vector() const;
+
+ private:
+  std::shared_ptr<Storage> storage_;
+  Shape shape_;
+  Strides strides_;
+  int64_t offset_ = 0;
+};
+
+// ------------------------------------------------------------- creation
+// Uninitialized memory from the pool: for ops that write every element.
+Tensor empty(const Shape& shape);
+Tensor zeros(const Shape& shape);
+Tensor ones(const Shape& shape);
+Tensor full(const Shape& shape, float value);
+Tensor zeros_like(const Tensor& t);
+Tensor ones_like(const Tensor& t);
+// [start, end) in steps of `step`, like numpy.arange.
+Tensor arange(float start, float end, float step = 1.0f);
+Tensor arange(int64_t n);
+// Copies `values` into a new tensor of `shape` (their counts must agree).
+Tensor from_vector(const std::vector<float>& values, const Shape& shape);
+// A 0-dim tensor holding one value.
+Tensor scalar(float value);
+
+// ------------------------------------------------------------- views
+// Views share storage with their input; negative dims count from the end.
+// A view of non-contiguous data that cannot be expressed with strides is an
+// error for `view` and a copy for `reshape`. One size may be -1 (inferred).
+Tensor view(const Tensor& t, const Shape& shape);
+Tensor reshape(const Tensor& t, const Shape& shape);
+Tensor flatten(const Tensor& t);
+Tensor transpose(const Tensor& t, int64_t dim0, int64_t dim1);
+Tensor permute(const Tensor& t, const std::vector<int64_t>& dims);
+// Elements start, start+step, ... < end of `dim` (start/end clamp like Python).
+Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
+Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length);
+// Index `index` of `dim`, removing that dim.
+Tensor select(const Tensor& t, int64_t dim, int64_t index);
+// Broadcasts size-1 dims (and new leading dims) to `shape` with stride 0; -1 keeps a size.
+Tensor expand(const Tensor& t, const Shape& shape);
+Tensor unsqueeze(const Tensor& t, int64_t dim);
+Tensor squeeze(const Tensor& t, int64_t dim);
+Tensor squeeze(const Tensor& t);
+
+// ------------------------------------------------------------- copies
+// `t` itself when already contiguous, else a row-major copy.
+Tensor contiguous(const Tensor& t);
+// Always a fresh contiguous copy.
+Tensor clone(const Tensor& t);
+// Writes src (broadcast to dst's shape) into dst's elements, through views too.
+void copy_(const Tensor& dst, const Tensor& src);
+void fill_(const Tensor& dst, float value);
+
+// ------------------------------------------------------------- printing
+// Like PyTorch: tensor([[1.0000, 2.0000], ...]), summarized with "..." when big.
+std::ostream& operator<<(std::ostream& out, const Tensor& t);
+std::string to_string(const Tensor& t);
+
+}  // namespace heed

@@ -1,0 +1,99 @@
+// sgemm against this machine's FMA peak: square sizes, the shapes attention
+// makes (scores = Q·Kᵀ and out = P·V with head size 64), and a batch of small
+// heads. Targets (% of the FMA peak measured in the same run):
+//   1 thread:  square 256..2048 >= 88%; attention shapes and the batch >= 80%
+//   2 threads: square 1024 and 2048 >= 80%
+#include <cstdio>
+#include <vector>
+
+#include "tensor/kernels/parallel.h"
+#include "tensor/kernels/sgemm.h"
+#include "tests/bench/bench.h"
+
+namespace heed::bench {
+namespace {
+
+using kernels::GemmArgs;
+
+// Deterministic, small, non-trivial values.
+std::vector<float> filled(int64_t count, int seed) {
+  std::vector<float> v(static_cast<size_t>(count));
+  for (int64_t i = 0; i < count; ++i) v[size_t(i)] = float((i * 7 + seed) % 13 - 6) * 0.125f;
+  return v;
+}
+
+// Repetitions so that one row of the table takes well under a second.
+int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
+
+struct Row {
+  const Peak& peak;
+  // Prints one line; target <= 0 means "no target for this row".
+  void print(const char* kernel, const char* shape, double flops, double seconds, double target) const {
+    double gflops = flops / seconds * 1e-9, percent = 100.0 * gflops / peak.fma_gflops;
+    std::printf("  %-6s %-28s %9.3f %9.1f %7.1f%%", kernel, shape, seconds * 1e3, gflops, percent);
+    if (target > 0) std::printf("   >= %2.0f%%  %s", target, percent >= target ? "PASS" : "MISS");
+    std::printf("\n");
+  }
+};
+
+// One op(A)·op(B) of shape (m, k)·(k, n), B stored transposed when trans_b.
+double time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t n, bool trans_b, int reps) {
+  std::vector<float> a = filled(m * k, 1), b = filled(k * n, 2), c(size_t(m * n));
+  GemmArgs g{.trans_b = trans_b, .m = m, .n = n, .k = k, .a = a.data(), .lda = k, .b = b.data(),
+             .ldb = trans_b ? k : n, .c = c.data(), .ldc = n};
+  return median_seconds([&] { kernel(g); }, reps);
+}
+
+}  // namespace
+
+void bench_sgemm(const Peak& peak) {
+  const int threads = num_threads();
+  const Row row{peak};
+  char shape[64];
+  std::printf("\nsgemm, %d thread%s (peak %.1f GFLOP/s)\n", threads, threads == 1 ? "" : "s", peak.fma_gflops);
+  std::printf("  %-6s %-28s %9s %9s %8s   %s\n", "kernel", "shape (M,K)·(K,N)", "ms", "GFLOP/s", "% peak",
+              "target");
+
+  for (int64_t n : {64, 128, 256, 512, 1024, 2048}) {
+    double flops = 2.0 * n * n * n;
+    double target = threads == 1 ? (n >= 256 ? 88 : 0) : (n >= 1024 ? 80 : 0);
+    std::snprintf(shape, sizeof shape, "square %lld", static_cast<long long>(n));
+    row.print("sgemm", shape, flops, time_gemm(kernels::sgemm, n, n, n, false, reps_for(flops)), target);
+  }
+
+  struct Attention { int64_t m, k, n; };
+  for (bool trans_b : {false, true}) {
+    for (Attention s : {Attention{128, 64, 128}, Attention{512, 64, 512}, Attention{2048, 64, 2048}}) {
+      double flops = 2.0 * s.m * s.k * s.n;
+      std::snprintf(shape, sizeof shape, "(%lld,%lld)·(%lld,%lld)%s", static_cast<long long>(s.m),
+                    static_cast<long long>(s.k), static_cast<long long>(s.k), static_cast<long long>(s.n),
+                    trans_b ? " A·Bᵀ" : " A·B");
+      double seconds = time_gemm(kernels::sgemm, s.m, s.k, s.n, trans_b, reps_for(flops));
+      row.print("sgemm", shape, flops, seconds, threads == 1 ? 80 : 0);
+    }
+  }
+
+  {  // 32 independent heads of (64, 64)·(64, 64)
+    const int64_t batch = 32, d = 64;
+    std::vector<float> a = filled(batch * d * d, 1), b = filled(batch * d * d, 2), c(size_t(batch * d * d));
+    std::vector<const float*> as, bs;
+    std::vector<float*> cs;
+    for (int64_t i = 0; i < batch; ++i) {
+      as.push_back(a.data() + i * d * d);
+      bs.push_back(b.data() + i * d * d);
+      cs.push_back(c.data() + i * d * d);
+    }
+    GemmArgs g{.m = d, .n = d, .k = d, .lda = d, .ldb = d, .ldc = d};
+    double seconds =
+        median_seconds([&] { kernels::sgemm_batched(g, as.data(), bs.data(), cs.data(), batch); }, 25);
+    row.print("batch", "32 x (64,64)·(64,64)", 2.0 * batch * d * d * d, seconds, threads == 1 ? 80 : 0);
+  }
+
+  for (int64_t n : {64, 128, 256, 512}) {  // the plain triple loop, for scale
+    double flops = 2.0 * n * n * n;
+    std::snprintf(shape, sizeof shape, "square %lld", static_cast<long long>(n));
+    row.print("naive", shape, flops, time_gemm(kernels::sgemm_naive, n, n, n, false, 3), 0);
+  }
+}
+
+}  // namespace heed::bench
