@@ -70,11 +70,13 @@ class Variable {
   Variable detach() const;
   // Drops the accumulated gradient.
   void zero_grad() const;
-  // Replaces the value in place (optimizers, checkpoint loading); shapes must match.
+  // Makes this Variable hold `value` (shared, not copied): optimizers, checkpoint
+  // loading. Shapes must match. Graphs recorded earlier keep the old value.
   void set_value(const Tensor& value) const;
   // Overwrites the gradient (optimizers, gradient clipping); shapes must match.
   void set_grad(const Tensor& grad) const;
 
+  // The shared state; autograd's own files reach the graph through it.
   const std::shared_ptr<detail::VariableImpl>& impl() const { return impl_; }
 
  private:
@@ -93,6 +95,14 @@ class Variable {
 //   }
 Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward);
 
+// The rules of recording:
+//  - a Node is made only when grad mode is on and some input requires a gradient,
+//    so constants and inference (NoGradGuard) build no graph at all;
+//  - the closure receives d loss / d output and captures Tensors (never the
+//    output Variable), so the graph has no reference cycles and is freed when
+//    its last Variable goes away, or by backward() unless retain_graph is set;
+//  - in anomaly mode (autograd/anomaly.h) a non-finite `value` throws, naming the op.
+
 // RAII: while one lives on this thread, ops record nothing (inference, optimizer steps).
 class NoGradGuard {
  public:
@@ -105,5 +115,14 @@ class NoGradGuard {
   bool previous_;
 };
 bool grad_enabled();
+
+namespace detail {
+// How many graph Nodes are alive in the program: tests use it to prove that a
+// graph is freed (no reference cycles, no leaks).
+int64_t live_nodes();
+// Ops are numbered per thread ("log #3" in anomaly messages and to_dot), from 1
+// again at each backward(); tests restart the count here.
+void restart_sequence();
+}  // namespace detail
 
 }  // namespace heed

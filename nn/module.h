@@ -45,6 +45,8 @@ class Module {
   std::vector<Variable> parameters() const;
   std::vector<std::pair<std::string, Variable>> named_parameters() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
+  // This module's own parameters (not its children's), under their local names.
+  const std::vector<std::pair<std::string, Variable>>& own_parameters() const { return parameters_; }
 
   // Training mode (dropout active) or evaluation mode; applies to all children.
   void train(bool on = true);

@@ -167,7 +167,8 @@ Tensor view(const Tensor& t, const Shape& shape) {
 }
 
 Tensor reshape(const Tensor& t, const Shape& shape) {
-  return view(t.is_contiguous() ? t : clone(t), shape);
+  Shape s = infer_shape(shape, t.numel(), "reshape", t.shape());  // errors name reshape, not view
+  return view(t.is_contiguous() ? t : clone(t), s);
 }
 
 Tensor flatten(const Tensor& t) { return reshape(t, {t.numel()}); }
@@ -244,7 +245,7 @@ Tensor expand(const Tensor& t, const Shape& shape) {
     }
     int64_t have = t.shape()[i - lead];
     if (shape[i] == -1) out[i] = have;
-    HEED_CHECK(out[i] == have || have == 1, "expand: cannot expand ", t.shape(), " to ", shape, ": size ", have,
+    HEED_CHECK(out[i] == have || (have == 1 && out[i] >= 0), "expand: cannot expand ", t.shape(), " to ", shape, ": size ", have,
                " at dim ", i - lead, " is not 1");
     strides[i] = out[i] == have ? t.strides()[i - lead] : 0;
   }

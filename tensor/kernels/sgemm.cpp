@@ -57,7 +57,7 @@ Strided op_b(const GemmArgs& g) { return g.trans_b ? Strided{g.b, 1, g.ldb} : St
 
 #if defined(__AVX2__)
 // In-register transpose: r[i] lane j  ->  r[j] lane i.
-void transpose8x8(__m256 r[8]) {
+inline __attribute__((always_inline)) void transpose8x8(__m256 r[8]) {
   __m256 t[8], u[8];
   for (int i = 0; i < 8; i += 2) {
     t[i] = _mm256_unpacklo_ps(r[i], r[i + 1]);
@@ -78,11 +78,8 @@ void transpose8x8(__m256 r[8]) {
 
 // Packs a (kc, cols) block whose element (k, j) is at src[k * step_k + j * step_j]
 // into W-wide panels, each (kc, W) k-major: panel p holds columns [p W, p W + W),
-// dst[p * W * kc + k * W + j], zero-padded past `cols`. op(A) packs as its
-// transpose (k, i) into MR panels, op(B) as itself into NR panels.
-// May write up to PACK_SLACK floats past the last panel (overlapping stores).
-constexpr int64_t PACK_SLACK = 8;
-
+// dst[p * W * kc + k * W + j], zero-padded past `cols`. This is how op(B) packs
+// into NR panels, and how a transposed A (stored (K, M)) packs into MR panels.
 template <int W>
 void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t cols, float* dst) {
   if (step_j == 1) {
@@ -106,14 +103,11 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
     const int width = int(std::min<int64_t>(W, cols - j));
     int64_t k = 0;
 #if defined(__AVX2__)
-    // 8 x 8 blocks in registers; for W = 6 each store spills 2 floats into the
-    // next k's slot, which the next store (or the tail loop) then overwrites.
-    if (W >= 6 && width == W) {
-      for (; k + 8 <= kc; k += 8) {
+    if constexpr (W % 8 == 0) {  // 8 x 8 blocks through registers
+      for (; width == W && k + 8 <= kc; k += 8) {
         for (int i0 = 0; i0 < W; i0 += 8) {
           __m256 r[8];
-          for (int i = 0; i < 8; ++i)
-            r[i] = i0 + i < W ? _mm256_loadu_ps(s + (i0 + i) * step_j + k * step_k) : _mm256_setzero_ps();
+          for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(s + (i0 + i) * step_j + k * step_k);
           transpose8x8(r);
           for (int kk = 0; kk < 8; ++kk) _mm256_storeu_ps(dst + (k + kk) * W + i0, r[kk]);
         }
@@ -125,32 +119,47 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
   }
 }
 
-// The micro-kernel: c (MR, NR) = a (MR, kc) · b (kc, NR)  [+ c when add].
-// a is a packed panel, a[k * MR + i]; b is a packed panel, b[k * NR + j].
-template <class V>
-void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict b, float* c, int64_t ldc,
-                  bool add) {
+// A non-transposed A (stored (M, K)) packs as plain copies of its rows: panel p is
+// rows [p MR, p MR + MR) of the block, each kc long, dst[p * MR * kc + i * kc + k],
+// zero rows past `rows`. (Its broadcasts read any layout equally well, and a
+// copy is far cheaper than a transpose.)
+void pack_rows(const float* src, int64_t ld, int64_t kc, int64_t rows, float* dst) {
+  for (int64_t i = 0; i < (rows + MR - 1) / MR * MR; ++i, dst += kc) {
+    if (i < rows) std::memcpy(dst, src + i * ld, size_t(kc) * sizeof(float));
+    else std::fill_n(dst, kc, 0.0f);
+  }
+}
+
+// The micro-kernel: c (ROWS, NR) = a (ROWS, kc) · b (kc, NR)  [+ c when add].
+// a is a packed A panel read through strides, element (i, k) at a[i * rsa + k * csa]
+// (row copies: rsa = kc, csa = 1; k-major: rsa = 1, csa = MR); b is a packed B
+// panel, b[k * NR + j]. The ROWS x NR accumulators never leave registers. ROWS is
+// MR but for the last rows of C, which then cost only what they compute. Kept out
+// of line so that its loop has every general register for addresses.
+template <class V, int ROWS>
+__attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict a, int64_t rsa, int64_t csa,
+                                            const float* __restrict b, float* c, int64_t ldc, bool add) {
   constexpr int W = V::width;
   // C is read only after all kc updates: ask for its lines now, so they arrive meanwhile.
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < ROWS; ++i) {
     __builtin_prefetch(c + i * ldc, 1);
     __builtin_prefetch(c + i * ldc + 2 * W - 1, 1);
   }
-  V acc[MR][2];
+  V acc[ROWS][2];
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = V::zero();
-  for (int64_t k = 0; k < kc; ++k, a += MR, b += 2 * W) {
+  for (int i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = V::zero();
+  for (int64_t k = 0; k < kc; ++k, a += csa, b += 2 * W) {
     V b0 = V::load(b), b1 = V::load(b + W);
 #pragma GCC unroll 6
-    for (int i = 0; i < MR; ++i) {
-      V ai = V::broadcast(a[i]);
+    for (int i = 0; i < ROWS; ++i) {
+      V ai = V::broadcast(a[i * rsa]);
       acc[i][0] = fma(ai, b0, acc[i][0]);
       acc[i][1] = fma(ai, b1, acc[i][1]);
     }
   }
 #pragma GCC unroll 6
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < ROWS; ++i) {
     float* ci = c + i * ldc;
     if (add) {
       acc[i][0] = acc[i][0] + V::load(ci);
@@ -163,22 +172,36 @@ void micro_kernel(int64_t kc, const float* __restrict a, const float* __restrict
 
 // c (mc, nc) [+]= packed A block (mc, kc) · packed B block (kc, nc).
 template <class V>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, const float* pb, float* c, int64_t ldc,
-                  bool add) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, int64_t rsa, int64_t csa, const float* pb,
+                  float* c, int64_t ldc, bool add) {
   constexpr int nr = NR<V>;
+  static_assert(MR == 6, "one kernel per row count below");
+  using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, float*, int64_t, bool);
+  static constexpr Kernel kernel_for_rows[MR + 1] = {nullptr,
+                                                     micro_kernel<V, 1>,
+                                                     micro_kernel<V, 2>,
+                                                     micro_kernel<V, 3>,
+                                                     micro_kernel<V, 4>,
+                                                     micro_kernel<V, 5>,
+                                                     micro_kernel<V, 6>};
   for (int64_t jr = 0; jr < nc; jr += nr) {
     const float* b = pb + jr * kc;
+    const int64_t cols = std::min<int64_t>(nr, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const float* a = pa + ir * kc;
       float* cij = c + ir * ldc + jr;
-      int64_t rows = std::min<int64_t>(MR, mc - ir), cols = std::min<int64_t>(nr, nc - jr);
-      if (rows == MR && cols == nr) {
-        micro_kernel<V>(kc, a, b, cij, ldc, add);
+      const int64_t rows = std::min<int64_t>(MR, mc - ir);
+      // The next tile's C lines, one whole tile ahead: C is often far out in memory
+      // (a (2048, 2048) score matrix is 16 MiB), and a tile's own kc updates are too
+      // short a wait when kc is small (64 for attention heads).
+      for (int64_t i = 0; i < MR && ir + MR + i < mc; ++i) __builtin_prefetch(cij + (MR + i) * ldc, 1);
+      if (cols == nr) {
+        kernel_for_rows[rows](kc, a, rsa, csa, b, cij, ldc, add);
         continue;
       }
-      // Edge tile: the full tile into scratch, then only its valid part into C.
+      // Last columns: the full-width tile into scratch, then only its valid part into C.
       alignas(64) float tile[MR * nr];
-      micro_kernel<V>(kc, a, b, tile, nr, false);
+      kernel_for_rows[rows](kc, a, rsa, csa, b, tile, nr, false);
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < cols; ++j)
           cij[i * ldc + j] = add ? cij[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
@@ -213,8 +236,8 @@ void gemm_serial(const GemmArgs& g) {
   constexpr int nr = NR<V>;
   thread_local std::vector<float> a_buffer, b_buffer;
   const int64_t kc_max = k_block(g.k);
-  float* pa = scratch(a_buffer, size_t(MC * kc_max + PACK_SLACK));
-  float* pb = scratch(b_buffer, size_t(std::min<int64_t>(NC, (g.n + nr - 1) / nr * nr) * kc_max + PACK_SLACK));
+  float* pa = scratch(a_buffer, size_t(MC * kc_max));
+  float* pb = scratch(b_buffer, size_t(std::min<int64_t>(NC, (g.n + nr - 1) / nr * nr) * kc_max));
   const Strided a = op_a(g), b = op_b(g);
 
   for (int64_t jc = 0; jc < g.n; jc += NC) {
@@ -225,8 +248,10 @@ void gemm_serial(const GemmArgs& g) {
       pack<nr>(b.at(pc, jc), b.rs, b.cs, kc, nc, pb);
       for (int64_t ic = 0; ic < g.m; ic += MC) {
         int64_t mc = std::min(MC, g.m - ic);
-        pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
-        macro_kernel<V>(mc, nc, kc, pa, pb, g.c + ic * g.ldc + jc, g.ldc, add);
+        if (g.trans_a) pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
+        else pack_rows(a.at(ic, pc), a.rs, kc, mc, pa);
+        int64_t rsa = g.trans_a ? 1 : kc, csa = g.trans_a ? MR : 1;
+        macro_kernel<V>(mc, nc, kc, pa, rsa, csa, pb, g.c + ic * g.ldc + jc, g.ldc, add);
       }
     }
   }

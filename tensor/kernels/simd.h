@@ -187,6 +187,16 @@ struct VecNEON {
 };
 #endif
 
+// ---------------------------------------------------------------- store fence
+// Streaming stores are weakly ordered: after a run of stream() calls, and before
+// another thread may read the data, call store_fence(). It is a no-op where
+// stream() is a plain store (scalar, NEON).
+inline void store_fence() {
+#if defined(__AVX512F__) || defined(__AVX2__)
+  _mm_sfence();
+#endif
+}
+
 // ---------------------------------------------------------------- the native choice
 #if defined(__AVX512F__)
 using Vec = VecAVX512;

@@ -8,8 +8,10 @@
 // error bound), rows spread over threads.
 //
 // The masked variant hides entries whose mask is non-zero (mask has the same
-// (rows, n) layout as x). A row whose entries are all hidden gives zeros, never
-// NaN: attention over a fully padded query attends to nothing.
+// (rows, n) layout as x; NaN mask entries are not supported). A row whose
+// entries are all hidden (or whose visible logits are all -inf) gives zeros,
+// never NaN: attention over a fully padded query attends to nothing. Unmasked,
+// a row of all -inf gives NaN, as the formula (and PyTorch) does.
 #pragma once
 
 #include <cstdint>
@@ -19,6 +21,12 @@ namespace heed::kernels {
 void softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
 void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
 void masked_softmax_rows(const float* x, const float* mask, float* y, int64_t rows, int64_t n);
+
+// The same fused kernels on the scalar back end of simd.h, so tests can hold
+// the vector back end to them.
+void softmax_rows_scalar(const float* x, float* y, int64_t rows, int64_t n);
+void log_softmax_rows_scalar(const float* x, float* y, int64_t rows, int64_t n);
+void masked_softmax_rows_scalar(const float* x, const float* mask, float* y, int64_t rows, int64_t n);
 
 // Plain-loop twins with std::exp, for tests and lesson 03.
 void softmax_rows_naive(const float* x, float* y, int64_t rows, int64_t n);

@@ -1,0 +1,64 @@
+// matmul and softmax: the two ops attention is made of, and their derivatives.
+#include "autograd/ops.h"
+#include "autograd/ops_detail.h"
+
+namespace heed {
+
+// ------------------------------------------------------------- matmul
+// out = a b with a: (..., M, K), b: (..., K, N)  ->  out: (..., M, N). Then
+//   d loss/da = grad bᵀ: (..., M, N)(..., N, K) = (..., M, K)
+//   d loss/db = aᵀ grad: (..., K, M)(..., M, N) = (..., K, N)
+// The transposes are views that tensor matmul hands to the kernel as transposed
+// operands: nothing is copied. Batch dims that were broadcast (a (B, M, K)
+// times a weight b (K, N)) are summed back to the input's shape.
+// A 1-D operand acts as a matrix, (K,) as a (1, K) row for a or a (K, 1) column
+// for b; the backward works on those matrices and reshapes at the end.
+Variable matmul(const Variable& a, const Variable& b) {
+  Tensor out = matmul(a.value(), b.value());
+  return record("matmul", out, {a, b},
+                [a = a.value(), b = b.value(), need_a = a.requires_grad(),
+                 need_b = b.requires_grad()](const Tensor& grad) {
+                  Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+                  Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+                  Tensor g = grad;  // put back the dims a 1-D operand dropped
+                  if (a.dim() == 1) g = unsqueeze(g, g.dim() - (b.dim() == 1 ? 0 : 1));
+                  if (b.dim() == 1) g = unsqueeze(g, g.dim());
+                  Tensor grad_a, grad_b;
+                  if (need_a)
+                    grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2.shape()), a.shape());
+                  if (need_b)
+                    grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2.shape()), b.shape());
+                  return Grads{grad_a, grad_b};
+                });
+}
+
+// ------------------------------------------------------------- softmax
+// y = softmax(x) along dim. Its Jacobian is dy_i/dx_j = y_i (δ_ij - y_j), so
+//   d loss/dx = y * (grad - sum(grad * y))   (the sum along dim, kept as size 1)
+// one pass, never the n x n Jacobian.
+Variable softmax(const Variable& x, int64_t dim) {
+  Tensor y = softmax(x.value(), dim);
+  return record("softmax", y, {x}, [y, dim](const Tensor& grad) {
+    return Grads{y * (grad - sum(grad * y, {dim}, /*keepdim=*/true))};
+  });
+}
+
+// y = x - logsumexp(x): dy_i/dx_j = δ_ij - softmax(x)_j, so
+//   d loss/dx = grad - softmax(x) * sum(grad),  softmax(x) = exp(y).
+Variable log_softmax(const Variable& x, int64_t dim) {
+  Tensor y = log_softmax(x.value(), dim);
+  return record("log_softmax", y, {x}, [y, dim](const Tensor& grad) {
+    return Grads{grad - exp(y) * sum(grad, {dim}, /*keepdim=*/true)};
+  });
+}
+
+// The softmax backward as is: a hidden entry has y = 0 and so gets no gradient,
+// and a fully hidden row (all y = 0) gives zeros, never NaN.
+Variable masked_softmax(const Variable& x, const Tensor& mask, int64_t dim) {
+  Tensor y = masked_softmax(x.value(), mask, dim);
+  return record("masked_softmax", y, {x}, [y, dim](const Tensor& grad) {
+    return Grads{y * (grad - sum(grad * y, {dim}, /*keepdim=*/true))};
+  });
+}
+
+}  // namespace heed

@@ -1,0 +1,218 @@
+// The fused ops nn needs: each could be written with the ops above, but as one
+// node its backward is one short formula instead of a chain of small ones (and
+// for cross_entropy, numerically safer).
+#include <cmath>
+
+#include "autograd/ops.h"
+
+namespace heed {
+namespace {
+
+// Reads target: (N,) class ids, checking each is a whole number in [0, C) or ignore_index.
+std::vector<int64_t> read_targets(const Tensor& target, int64_t n, int64_t classes, int64_t ignore_index,
+                                  const char* op) {
+  HEED_CHECK(target.defined() && target.dim() == 1 && target.size(0) == n, op, ": target must have shape (", n,
+             ",) for ", n, " rows of logits, got ", target.defined() ? to_string(target.shape()) : "undefined");
+  Tensor t = contiguous(target);
+  std::vector<int64_t> ids(n);
+  for (int64_t i = 0; i < n; ++i) {
+    float v = t.data()[i];
+    ids[i] = static_cast<int64_t>(v);
+    HEED_CHECK(float(ids[i]) == v && (ids[i] == ignore_index || (ids[i] >= 0 && ids[i] < classes)), op,
+               ": target ", v, " at row ", i, " is not a class id in [0, ", classes, ") nor ignore_index ",
+               ignore_index);
+  }
+  return ids;
+}
+
+// The weight of row i's loss in the output: 1/counted (Mean), 1 (Sum) or grad[i] (None),
+// times the output's gradient.
+struct RowWeights {
+  Reduction reduction;
+  int64_t counted;
+  float of(const Tensor& grad, int64_t i) const {
+    if (reduction == Reduction::None) return grad.data()[i];
+    float g = grad.item();
+    return reduction == Reduction::Sum ? g : g / float(counted);
+  }
+};
+
+// (N,) row losses -> the reduced output. Mean divides by the rows not ignored;
+// with every row ignored it is 0, not 0/0 = NaN.
+Tensor reduce_rows(const Tensor& losses, const std::vector<int64_t>& ids, int64_t ignore_index,
+                   Reduction reduction, int64_t& counted) {
+  counted = 0;
+  double total = 0;
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (ids[i] == ignore_index) continue;
+    ++counted;
+    total += losses.data()[i];
+  }
+  if (reduction == Reduction::None) return losses;
+  if (reduction == Reduction::Sum) return scalar(float(total));
+  return scalar(counted > 0 ? float(total / double(counted)) : 0.0f);
+}
+
+void check_logits(const Variable& logits, const char* op) {
+  HEED_CHECK(logits.dim() == 2, op, ": expected (N, C) scores, got shape ", logits.shape(),
+             "; reshape (B, T, C) to (B*T, C) first");
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- cross_entropy
+// logits: (N, C), target: (N,). With lsm = log_softmax(logits) and the target
+// distribution q_i = (1 - e) onehot(t_i) + e / C,
+//   loss_i = -sum_j q_ij lsm_ij      d loss_i / d logits_i = softmax(logits_i) - q_i
+// An ignored row has loss 0 and gradient 0.
+Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index, float label_smoothing,
+                       Reduction reduction) {
+  check_logits(logits, "cross_entropy");
+  const int64_t n = logits.size(0), c = logits.size(1);
+  const float e = label_smoothing;
+  HEED_CHECK(e >= 0.0f && e <= 1.0f, "cross_entropy: label_smoothing must be in [0, 1], got ", e);
+  std::vector<int64_t> ids = read_targets(target, n, c, ignore_index, "cross_entropy");
+  Tensor lsm = log_softmax(logits.value(), 1);  // (N, C), contiguous
+  Tensor losses = zeros({n});
+  for (int64_t i = 0; i < n; ++i) {
+    if (ids[i] == ignore_index) continue;
+    const float* row = lsm.data() + i * c;
+    double all = 0;
+    for (int64_t j = 0; j < c; ++j) all += row[j];
+    losses.data()[i] = float(-(1.0 - e) * row[ids[i]] - e / double(c) * all);
+  }
+  int64_t counted = 0;
+  Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
+  return record("cross_entropy", out, {logits},
+                [lsm, ids = std::move(ids), ignore_index, e, weights = RowWeights{reduction, counted}](
+                    const Tensor& grad_output) {
+                  const int64_t n = lsm.size(0), c = lsm.size(1);
+                  Tensor grad = contiguous(grad_output);
+                  Tensor dlogits = zeros(lsm.shape());
+                  for (int64_t i = 0; i < n; ++i) {
+                    if (ids[i] == ignore_index) continue;
+                    float w = weights.of(grad, i);
+                    const float* row = lsm.data() + i * c;
+                    float* d = dlogits.data() + i * c;
+                    for (int64_t j = 0; j < c; ++j) d[j] = w * (std::exp(row[j]) - e / float(c));
+                    d[ids[i]] -= w * (1.0f - e);
+                  }
+                  return Grads{dlogits};
+                });
+}
+
+// log_probs: (N, C), target: (N,). loss_i = -log_probs[i, t_i], so the only
+// non-zero gradient of row i is -1 at its target.
+Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignore_index, Reduction reduction) {
+  check_logits(log_probs, "nll_loss");
+  const int64_t n = log_probs.size(0), c = log_probs.size(1);
+  std::vector<int64_t> ids = read_targets(target, n, c, ignore_index, "nll_loss");
+  Tensor lp = contiguous(log_probs.value());
+  Tensor losses = zeros({n});
+  for (int64_t i = 0; i < n; ++i)
+    if (ids[i] != ignore_index) losses.data()[i] = -lp.data()[i * c + ids[i]];
+  int64_t counted = 0;
+  Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
+  return record("nll_loss", out, {log_probs},
+                [shape = lp.shape(), ids = std::move(ids), ignore_index, weights = RowWeights{reduction, counted}](
+                    const Tensor& grad_output) {
+                  Tensor grad = contiguous(grad_output);
+                  Tensor dlp = zeros(shape);
+                  for (int64_t i = 0; i < shape[0]; ++i)
+                    if (ids[i] != ignore_index) dlp.data()[i * shape[1] + ids[i]] = -weights.of(grad, i);
+                  return Grads{dlp};
+                });
+}
+
+// Composed, not fused: (input - target)^2 reduced; its backward is 2 (input - target).
+Variable mse_loss(const Variable& input, const Variable& target, Reduction reduction) {
+  HEED_CHECK(input.shape() == target.shape(), "mse_loss: input has shape ", input.shape(), " but target has shape ",
+             target.shape());
+  Variable diff = input - target;
+  Variable squared = diff * diff;
+  if (reduction == Reduction::None) return squared;
+  return reduction == Reduction::Sum ? sum(squared) : mean(squared);
+}
+
+// ------------------------------------------------------------- layer_norm
+// Each row of x: (..., D) is normalized over its D values, then scaled and shifted:
+//   xhat = (x - mean) * rstd,  rstd = 1 / sqrt(var + eps)  (var divides by D)
+//   y = xhat * weight + bias
+// Backward, per row, with dxhat = grad * weight:
+//   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+//   dweight = sum over rows of grad * xhat,  dbias = sum over rows of grad
+Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps) {
+  const int64_t d = x.dim() > 0 ? x.size(-1) : 0;
+  HEED_CHECK(x.dim() > 0 && weight.shape() == Shape{d} && bias.shape() == Shape{d},
+             "layer_norm: x of shape ", x.shape(), " needs weight and bias of shape (", d, ",), got ",
+             weight.shape(), " and ", bias.shape());
+  const int64_t rows = d > 0 ? x.numel() / d : 0;
+  Tensor xc = contiguous(x.value()), w = contiguous(weight.value()), b = contiguous(bias.value());
+  Tensor y = empty(x.shape()), xhat = empty(x.shape()), rstd = empty({rows});
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* in = xc.data() + r * d;
+    double mean = 0, var = 0;
+    for (int64_t j = 0; j < d; ++j) mean += in[j];
+    mean /= double(d);
+    for (int64_t j = 0; j < d; ++j) var += (in[j] - mean) * (in[j] - mean);
+    const float s = float(1.0 / std::sqrt(var / double(d) + eps));
+    rstd.data()[r] = s;
+    float* h = xhat.data() + r * d;
+    float* out = y.data() + r * d;
+    for (int64_t j = 0; j < d; ++j) {
+      h[j] = float(in[j] - mean) * s;
+      out[j] = h[j] * w.data()[j] + b.data()[j];
+    }
+  }
+  return record("layer_norm", y, {x, weight, bias}, [xhat, rstd, w, rows, d](const Tensor& grad_output) {
+    Tensor grad = contiguous(grad_output);
+    Tensor dx = empty(xhat.shape()), dw = zeros({d}), db = zeros({d});
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* g = grad.data() + r * d;
+      const float* h = xhat.data() + r * d;
+      double mean_dxhat = 0, mean_dxhat_xhat = 0;
+      for (int64_t j = 0; j < d; ++j) {
+        float dxhat = g[j] * w.data()[j];
+        mean_dxhat += dxhat;
+        mean_dxhat_xhat += dxhat * h[j];
+        dw.data()[j] += g[j] * h[j];
+        db.data()[j] += g[j];
+      }
+      const float m1 = float(mean_dxhat / double(d)), m2 = float(mean_dxhat_xhat / double(d));
+      const float s = rstd.data()[r];
+      float* out = dx.data() + r * d;
+      for (int64_t j = 0; j < d; ++j) out[j] = s * (g[j] * w.data()[j] - m1 - h[j] * m2);
+    }
+    return Grads{dx, dw, db};
+  });
+}
+
+// ------------------------------------------------------------- dropout
+// y = x * mask, mask = 0 (probability p) or 1 / (1 - p), so E[y] = x. The mask
+// is saved: the backward multiplies by the very same one.
+Variable dropout(const Variable& x, float p, bool training, Generator& gen) {
+  HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0.0f) return x;
+  Tensor mask = rand(x.shape(), gen);  // uniform on [0, 1): kept when >= p
+  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = mask.data()[i] >= p ? scale : 0.0f;
+  return record("dropout", x.value() * mask, {x}, [mask](const Tensor& grad) { return Grads{grad * mask}; });
+}
+
+// ------------------------------------------------------------- embedding
+// weight: (V, D), ids: (B, T)  ->  out: (B, T, D), out[b][t] = weight[ids[b][t]].
+// Row v's gradient is the sum of grad over every position holding v (an id used
+// twice gets two contributions); the padding row gets none.
+Variable embedding(const Variable& weight, const Tensor& ids, int64_t padding_idx) {
+  HEED_CHECK(weight.dim() == 2, "embedding: weight must be (V, D), got shape ", weight.shape());
+  HEED_CHECK(padding_idx < weight.size(0), "embedding: padding_idx ", padding_idx, " is out of range for ",
+             weight.size(0), " rows");
+  return record("embedding", index_select(weight.value(), 0, ids), {weight},
+                [shape = weight.shape(), ids, padding_idx](const Tensor& grad) {
+                  Tensor dweight = index_add(shape, 0, ids, grad);
+                  if (padding_idx >= 0) fill_(select(dweight, 0, padding_idx), 0.0f);
+                  return Grads{dweight};
+                });
+}
+
+}  // namespace heed

@@ -1,0 +1,40 @@
+// LayerNorm: normalizes each vector over its last dim, then scales and shifts.
+//
+//   x: (..., dim)  ->  (x - mean) / sqrt(var + eps) * weight + bias: (..., dim)
+//
+// mean and the biased variance are taken over the last dim only, so every
+// token is normalized on its own (no batch statistics, the same in train and
+// eval). weight starts at ones and bias at zeros, as in PyTorch. The math and
+// its fused backward are autograd's layer_norm.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "autograd/variable.h"
+#include "nn/unary_module.h"
+
+namespace heed::nn {
+
+struct LayerNormOptions {
+  int64_t dim = 0;
+  float eps = 1e-5f;
+};
+
+class LayerNorm : public UnaryModule {
+ public:
+  explicit LayerNorm(const LayerNormOptions& options);
+
+  // x: (..., dim)  ->  (..., dim)
+  Variable forward(const Variable& x) override;
+  std::string describe() const override;
+
+  const LayerNormOptions& options() const { return options_; }
+  Variable weight;  // (dim,)
+  Variable bias;    // (dim,)
+
+ private:
+  LayerNormOptions options_;
+};
+
+}  // namespace heed::nn

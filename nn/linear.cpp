@@ -1,0 +1,46 @@
+#include "nn/linear.h"
+
+#include <cmath>
+
+#include "autograd/ops.h"
+
+namespace heed::nn {
+
+Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
+  // x: (..., in) @ weight^T: (in, out) -> (..., out); matmul reads the
+  // transposed view as a transposed operand.
+  Variable y = matmul(x, transpose(weight, 0, 1));
+  return bias.defined() ? y + bias : y;
+}
+
+Linear::Linear(const LinearOptions& options) : UnaryModule("Linear"), options_(options) {
+  Generator gen(options.seed);
+  init_parameters(gen);
+}
+
+Linear::Linear(const LinearOptions& options, Generator& gen) : UnaryModule("Linear"), options_(options) {
+  init_parameters(gen);
+}
+
+void Linear::init_parameters(Generator& gen) {
+  HEED_CHECK(options_.in > 0 && options_.out > 0, "Linear: in and out must be positive, got in=", options_.in,
+             ", out=", options_.out);
+  // PyTorch's default: kaiming_uniform(a=sqrt(5)) on the weight works out to
+  // U(-1/sqrt(in), 1/sqrt(in)), and the bias uses the same bound.
+  float bound = 1.0f / std::sqrt(static_cast<float>(options_.in));
+  weight = register_parameter("weight", uniform({options_.out, options_.in}, -bound, bound, gen));
+  if (options_.bias) bias = register_parameter("bias", uniform({options_.out}, -bound, bound, gen));
+}
+
+Variable Linear::forward(const Variable& x) {
+  HEED_CHECK(x.dim() >= 1 && x.size(-1) == options_.in, describe(), ": expected input (..., ", options_.in,
+             "), got ", x.shape());
+  return linear(x, weight, bias);
+}
+
+std::string Linear::describe() const {
+  return detail::concat("Linear(in=", options_.in, ", out=", options_.out, ", bias=",
+                        options_.bias ? "true" : "false", ")");
+}
+
+}  // namespace heed::nn

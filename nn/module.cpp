@@ -1,0 +1,182 @@
+#include "nn/module.h"
+
+#include <algorithm>
+#include <map>
+#include <ostream>
+#include <set>
+#include <sstream>
+
+#include "nn/safetensors.h"
+#include "tensor/ops.h"
+
+namespace heed::nn {
+
+namespace {
+
+// A name is one segment of a dotted path: non-empty and free of dots, so
+// "encoder.layers.0.weight" splits back into exactly one path.
+void check_name(const Module& owner, const std::string& name, const char* what) {
+  HEED_CHECK(!name.empty(), owner.type_name(), ": a ", what, " needs a non-empty name");
+  HEED_CHECK(name.find('.') == std::string::npos, owner.type_name(), ": the ", what, " name \"", name,
+             "\" contains a dot; dots separate the levels of a dotted name");
+}
+
+// Groups 1234567 as "1,234,567".
+std::string grouped(int64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- registration
+
+Variable Module::register_parameter(std::string name, Tensor value) {
+  check_name(*this, name, "parameter");
+  HEED_CHECK(value.defined(), type_name_, ": parameter \"", name, "\" is an undefined tensor");
+  for (const auto& [existing, p] : parameters_)
+    HEED_CHECK(existing != name, type_name_, ": a parameter named \"", name, "\" is already registered");
+  for (const auto& [existing, child] : children_)
+    HEED_CHECK(existing != name, type_name_, ": \"", name, "\" is already the name of a child module");
+  // Optimizers update parameters in place as flat arrays: keep them contiguous.
+  Variable p(value.is_contiguous() ? value : clone(value), /*requires_grad=*/true);
+  p.set_name(name);
+  parameters_.emplace_back(std::move(name), p);
+  return p;
+}
+
+void Module::add_child(std::string name, std::shared_ptr<Module> module) {
+  check_name(*this, name, "child module");
+  HEED_CHECK(module != nullptr, type_name_, ": child module \"", name, "\" is null");
+  HEED_CHECK(module.get() != this, type_name_, ": a module cannot be its own child (\"", name, "\")");
+  for (const auto& [existing, child] : children_)
+    HEED_CHECK(existing != name, type_name_, ": a child module named \"", name, "\" is already registered");
+  for (const auto& [existing, p] : parameters_)
+    HEED_CHECK(existing != name, type_name_, ": \"", name, "\" is already the name of a parameter");
+  children_.emplace_back(std::move(name), std::move(module));
+}
+
+// ------------------------------------------------------------- parameters
+
+std::vector<std::pair<std::string, Variable>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Variable>> out;
+  std::set<const void*> seen;
+  // Iterative, with an explicit stack of (module, prefix), children pushed in
+  // reverse so they pop in registration order.
+  std::vector<std::pair<const Module*, std::string>> stack{{this, ""}};
+  while (!stack.empty()) {
+    auto [module, prefix] = std::move(stack.back());
+    stack.pop_back();
+    for (const auto& [name, p] : module->parameters_) {
+      // A parameter reached twice (a child shared by two parents) is listed
+      // once, under its first name, so an optimizer never updates it twice.
+      if (seen.insert(p.impl().get()).second) out.emplace_back(prefix + name, p);
+    }
+    for (auto it = module->children_.rbegin(); it != module->children_.rend(); ++it)
+      stack.emplace_back(it->second.get(), prefix + it->first + ".");
+  }
+  return out;
+}
+
+std::vector<Variable> Module::parameters() const {
+  std::vector<Variable> out;
+  for (auto& [name, p] : named_parameters()) out.push_back(p);
+  return out;
+}
+
+int64_t Module::num_parameters() const {
+  int64_t n = 0;
+  for (const Variable& p : parameters()) n += p.numel();
+  return n;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  for (auto& [name, child] : children_) child->train(on);
+}
+
+void Module::zero_grad() {
+  for (const Variable& p : parameters()) p.zero_grad();
+}
+
+// ------------------------------------------------------------- checkpoints
+
+void Module::save(const std::string& path) const {
+  NamedTensors tensors;
+  for (const auto& [name, p] : named_parameters()) tensors.emplace_back(name, p.value());
+  save_safetensors(path, tensors);
+}
+
+void Module::load(const std::string& path, const LoadOptions& options) {
+  Safetensors file = load_safetensors(path);
+  std::map<std::string, Tensor> stored(file.tensors.begin(), file.tensors.end());
+  auto params = named_parameters();
+
+  // Check everything first, so a bad file changes nothing.
+  std::ostringstream shapes, missing, unexpected;
+  for (const auto& [name, p] : params) {
+    auto it = stored.find(name);
+    if (it == stored.end()) {
+      missing << (missing.tellp() > 0 ? ", " : "") << name;
+    } else if (!(it->second.shape() == p.shape())) {
+      shapes << "\n  " << name << ": the file has " << it->second.shape() << ", the module " << p.shape();
+    }
+  }
+  for (const auto& [name, t] : file.tensors) {
+    bool known = std::any_of(params.begin(), params.end(), [&](const auto& entry) { return entry.first == name; });
+    if (!known) unexpected << (unexpected.tellp() > 0 ? ", " : "") << name;
+  }
+  std::string where = "Module::load: " + path + " into " + type_name_ + ": ";
+  HEED_CHECK(shapes.tellp() == 0, where, "shapes differ for", shapes.str());
+  if (options.strict) {
+    HEED_CHECK(missing.tellp() == 0, where, "missing from the file: ", missing.str(),
+               " (LoadOptions{.strict = false} loads the rest)");
+    HEED_CHECK(unexpected.tellp() == 0, where, "not in the module: ", unexpected.str(),
+               " (LoadOptions{.strict = false} ignores them)");
+  }
+
+  NoGradGuard no_grad;
+  for (const auto& [name, p] : params) {
+    auto it = stored.find(name);
+    if (it != stored.end()) copy_(p.value(), it->second);
+  }
+}
+
+// ------------------------------------------------------------- printing
+
+// Mlp                                 82
+//   fc1: Linear(in=2, out=16)         48
+//     weight (16, 2)                  32
+//     bias (16)                       16
+//   ...
+// total parameters: 82
+std::ostream& operator<<(std::ostream& out, const Module& module) {
+  std::vector<std::pair<std::string, int64_t>> lines;  // text, parameter count
+  // Recursion depth is the model's nesting depth, a handful of levels.
+  auto walk = [&](auto& self, const Module& m, const std::string& label, int depth) -> void {
+    std::string indent(2 * size_t(depth), ' ');
+    lines.emplace_back(indent + label, m.num_parameters());
+    for (const auto& [name, p] : m.own_parameters())
+      lines.emplace_back(indent + "  " + name + " " + to_string(p.shape()), p.numel());
+    for (const auto& [name, child] : m.children()) self(self, *child, name + ": " + child->describe(), depth + 1);
+  };
+  walk(walk, module, module.describe(), 0);
+
+  // Counts right-aligned in one column, two spaces past the longest line.
+  size_t text_width = 0, count_width = 0;
+  for (const auto& [text, n] : lines) {
+    text_width = std::max(text_width, text.size());
+    count_width = std::max(count_width, grouped(n).size());
+  }
+  for (const auto& [text, n] : lines) {
+    std::string count = grouped(n);
+    out << text << std::string(text_width - text.size() + 2 + count_width - count.size(), ' ') << count << "\n";
+  }
+  return out << "total parameters: " << grouped(module.num_parameters()) << "\n";
+}
+
+}  // namespace heed::nn

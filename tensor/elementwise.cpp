@@ -1,0 +1,179 @@
+// Elementwise ops: one strided loop (detail::for_each_row) per op, the op itself
+// a lambda on one float. Inputs may be any view; binary ops broadcast like
+// NumPy; every result is a fresh contiguous tensor.
+//
+// NaN in, NaN out: relu, maximum and minimum propagate NaN (as PyTorch does),
+// and comparisons with NaN are false (ne is true).
+#include <array>
+#include <cmath>
+
+#include "tensor/iter.h"
+#include "tensor/ops.h"
+
+namespace heed {
+namespace {
+
+using Ptrs2 = std::array<float*, 2>;
+using Ptrs3 = std::array<float*, 3>;
+using Steps2 = std::array<int64_t, 2>;
+using Steps3 = std::array<int64_t, 3>;
+
+void check_defined(const Tensor& t, const char* op) {
+  HEED_CHECK(t.defined(), op, ": the tensor is undefined");
+}
+
+// y = f(x), y: x's shape. The unit-step loop is a separate branch so the
+// compiler vectorizes it.
+template <class F>
+Tensor unary(const Tensor& x, const char* op, F f) {
+  check_defined(x, op);
+  Tensor y = empty(x.shape());
+  detail::for_each_row<2>(x.shape(), {y.strides(), x.strides()}, {y.data(), x.data()},
+                          [f](Ptrs2 p, Steps2 s, int64_t n) {
+                            float* __restrict out = p[0];
+                            const float* __restrict in = p[1];
+                            if (s[1] == 1)
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
+                            else
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(in[i * s[1]]);
+                          });
+  return y;
+}
+
+// y = f(a, b), y: broadcast(a, b). Fast paths: both unit-step, or one operand
+// repeated along the row (a bias, a scalar tensor).
+template <class F>
+Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
+  check_defined(a, op);
+  check_defined(b, op);
+  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
+  Tensor y = empty(shape);
+  detail::for_each_row<3>(
+      shape,
+      {y.strides(), detail::broadcast_strides(a.shape(), a.strides(), shape),
+       detail::broadcast_strides(b.shape(), b.strides(), shape)},
+      {y.data(), a.data(), b.data()}, [f](Ptrs3 p, Steps3 s, int64_t n) {
+        float* __restrict out = p[0];
+        const float* __restrict x = p[1];
+        const float* __restrict z = p[2];
+        if (s[1] == 1 && s[2] == 1)
+          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[i]);
+        else if (s[1] == 1 && s[2] == 0)
+          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[0]);
+        else if (s[1] == 0 && s[2] == 1)
+          for (int64_t i = 0; i < n; ++i) out[i] = f(x[0], z[i]);
+        else
+          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i * s[1]], z[i * s[2]]);
+      });
+  return y;
+}
+
+// In-place ops write through dst's strides; a stride-0 (expanded) dim would
+// have several threads write one element.
+void check_writable(const Tensor& dst, const char* op) {
+  check_defined(dst, op);
+  for (int64_t d = 0; d < dst.dim(); ++d)
+    HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op, ": cannot write in place into an expanded tensor (shape ",
+               dst.shape(), ", strides ", dst.strides(), ")");
+}
+
+// 1 / (1 + e^-x) overflows nothing: e^-|x| <= 1 on both branches.
+float stable_sigmoid(float x) {
+  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
+  float e = std::exp(x);
+  return e / (1.0f + e);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------- unary
+Tensor neg(const Tensor& x) { return unary(x, "neg", [](float v) { return -v; }); }
+Tensor exp(const Tensor& x) { return unary(x, "exp", [](float v) { return std::exp(v); }); }
+Tensor log(const Tensor& x) { return unary(x, "log", [](float v) { return std::log(v); }); }
+Tensor sqrt(const Tensor& x) { return unary(x, "sqrt", [](float v) { return std::sqrt(v); }); }
+Tensor abs(const Tensor& x) { return unary(x, "abs", [](float v) { return std::fabs(v); }); }
+Tensor tanh(const Tensor& x) { return unary(x, "tanh", [](float v) { return std::tanh(v); }); }
+Tensor sigmoid(const Tensor& x) { return unary(x, "sigmoid", stable_sigmoid); }
+Tensor relu(const Tensor& x) { return unary(x, "relu", [](float v) { return v < 0.0f ? 0.0f : v; }); }
+
+// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+Tensor gelu(const Tensor& x) {
+  return unary(x, "gelu", [](float v) {
+    constexpr float k = 0.7978845608028654f;  // sqrt(2 / pi)
+    return 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+  });
+}
+
+// Squares and square roots are exact (correctly rounded) this way; powf is not.
+Tensor pow(const Tensor& x, float exponent) {
+  if (exponent == 2.0f) return unary(x, "pow", [](float v) { return v * v; });
+  if (exponent == 0.5f) return unary(x, "pow", [](float v) { return std::sqrt(v); });
+  if (exponent == 1.0f) return unary(x, "pow", [](float v) { return v; });
+  if (exponent == -1.0f) return unary(x, "pow", [](float v) { return 1.0f / v; });
+  return unary(x, "pow", [exponent](float v) { return std::pow(v, exponent); });
+}
+
+// ------------------------------------------------------------- binary
+Tensor add(const Tensor& a, const Tensor& b) { return binary(a, b, "add", [](float x, float y) { return x + y; }); }
+Tensor sub(const Tensor& a, const Tensor& b) { return binary(a, b, "sub", [](float x, float y) { return x - y; }); }
+Tensor mul(const Tensor& a, const Tensor& b) { return binary(a, b, "mul", [](float x, float y) { return x * y; }); }
+Tensor div(const Tensor& a, const Tensor& b) { return binary(a, b, "div", [](float x, float y) { return x / y; }); }
+// x != x is NaN: it wins, so NaN propagates from either side.
+Tensor maximum(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "maximum", [](float x, float y) { return (x > y || x != x) ? x : y; });
+}
+Tensor minimum(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "minimum", [](float x, float y) { return (x < y || x != x) ? x : y; });
+}
+Tensor eq(const Tensor& a, const Tensor& b) { return binary(a, b, "eq", [](float x, float y) { return float(x == y); }); }
+Tensor ne(const Tensor& a, const Tensor& b) { return binary(a, b, "ne", [](float x, float y) { return float(x != y); }); }
+Tensor lt(const Tensor& a, const Tensor& b) { return binary(a, b, "lt", [](float x, float y) { return float(x < y); }); }
+Tensor le(const Tensor& a, const Tensor& b) { return binary(a, b, "le", [](float x, float y) { return float(x <= y); }); }
+Tensor gt(const Tensor& a, const Tensor& b) { return binary(a, b, "gt", [](float x, float y) { return float(x > y); }); }
+Tensor ge(const Tensor& a, const Tensor& b) { return binary(a, b, "ge", [](float x, float y) { return float(x >= y); }); }
+
+// ------------------------------------------------------------- operators
+// A float operand is folded into the lambda rather than wrapped in a tensor.
+Tensor operator-(const Tensor& x) { return neg(x); }
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, float b) { return unary(a, "add", [b](float x) { return x + b; }); }
+Tensor operator-(const Tensor& a, float b) { return unary(a, "sub", [b](float x) { return x - b; }); }
+Tensor operator*(const Tensor& a, float b) { return unary(a, "mul", [b](float x) { return x * b; }); }
+Tensor operator/(const Tensor& a, float b) { return unary(a, "div", [b](float x) { return x / b; }); }
+Tensor operator+(float a, const Tensor& b) { return unary(b, "add", [a](float x) { return a + x; }); }
+Tensor operator-(float a, const Tensor& b) { return unary(b, "sub", [a](float x) { return a - x; }); }
+Tensor operator*(float a, const Tensor& b) { return unary(b, "mul", [a](float x) { return a * x; }); }
+Tensor operator/(float a, const Tensor& b) { return unary(b, "div", [a](float x) { return a / x; }); }
+
+// ------------------------------------------------------------- in place
+void add_(const Tensor& dst, const Tensor& src) {
+  check_writable(dst, "add_");
+  check_defined(src, "add_");
+  Shape shape = broadcast_shapes(dst.shape(), src.shape(), "add_");
+  HEED_CHECK(shape == dst.shape(), "add_: cannot add a tensor of shape ", src.shape(), " into one of shape ",
+             dst.shape());
+  // No __restrict: src may be dst itself (x += x).
+  detail::for_each_row<2>(shape, {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)},
+                          {dst.data(), src.data()}, [](Ptrs2 p, Steps2 s, int64_t n) {
+                            if (s[0] == 1 && s[1] == 1)
+                              for (int64_t i = 0; i < n; ++i) p[0][i] += p[1][i];
+                            else
+                              for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] += p[1][i * s[1]];
+                          });
+}
+
+void mul_(const Tensor& dst, float s) {
+  check_writable(dst, "mul_");
+  detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
+                          [s](std::array<float*, 1> p, std::array<int64_t, 1> step, int64_t n) {
+                            if (step[0] == 1)
+                              for (int64_t i = 0; i < n; ++i) p[0][i] *= s;
+                            else
+                              for (int64_t i = 0; i < n; ++i) p[0][i * step[0]] *= s;
+                          });
+}
+
+}  // namespace heed

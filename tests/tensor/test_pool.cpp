@@ -1,0 +1,104 @@
+// The buffer pool: reuse, alignment, accounting and thread safety.
+#include <doctest/doctest.h>
+
+#include <cstdint>
+#include <thread>
+#include <vector>
+
+#include "tensor/kernels/pool.h"
+
+namespace heed::kernels {
+namespace {
+
+bool aligned64(const float* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
+
+TEST_CASE("a released buffer is handed out again for the same size") {
+  pool_trim();
+  float* a = pool_acquire(1000);
+  a[0] = a[999] = 1.0f;  // all 1000 floats are usable
+  pool_release(a, 1000);
+  float* b = pool_acquire(1000);
+  CHECK(b == a);
+  pool_release(b, 1000);
+}
+
+TEST_CASE("sizes within the same size class share buffers") {
+  pool_trim();
+  float* a = pool_acquire(1000);  // 4000 bytes -> the 4096-byte class
+  pool_release(a, 1000);
+  float* b = pool_acquire(1020);  // 4080 bytes, same class
+  CHECK(b == a);
+  pool_release(b, 1020);
+  float* c = pool_acquire(2000);  // another class: a fresh buffer
+  CHECK(c != a);
+  pool_release(c, 2000);
+}
+
+TEST_CASE("every buffer is 64-byte aligned") {
+  std::vector<std::pair<float*, size_t>> held;
+  for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{17}, size_t{100}, size_t{1000}, size_t{4097},
+                       size_t{123457}, size_t{1} << 22}) {
+    float* p = pool_acquire(count);
+    CHECK(p != nullptr);
+    CHECK(aligned64(p));
+    held.push_back({p, count});
+  }
+  for (auto [p, count] : held) pool_release(p, count);
+}
+
+TEST_CASE("stats count hits, misses and the bytes held; trim empties the pool") {
+  pool_trim();
+  PoolStats before = pool_stats();
+  CHECK(before.cached_bytes == 0);
+  float* a = pool_acquire(256);  // 1 KiB, a class of its own
+  pool_release(a, 256);
+  PoolStats held = pool_stats();
+  CHECK(held.misses == before.misses + 1);
+  CHECK(held.cached_bytes == 1024);
+  float* b = pool_acquire(256);
+  CHECK(pool_stats().hits == before.hits + 1);
+  CHECK(pool_stats().cached_bytes == 0);
+  pool_release(b, 256);
+  pool_trim();
+  CHECK(pool_stats().cached_bytes == 0);
+}
+
+TEST_CASE("the pool keeps at most 1 GiB; the rest goes back to the system") {
+  pool_trim();
+  const size_t big = size_t{600} << 18;  // 600 MiB of floats, never touched
+  float* a = pool_acquire(big);
+  float* b = pool_acquire(big);
+  pool_release(a, big);
+  pool_release(b, big);
+  CHECK(pool_stats().cached_bytes > 0);
+  CHECK(pool_stats().cached_bytes <= size_t{1} << 30);
+  pool_trim();
+}
+
+TEST_CASE("concurrent acquire and release from several threads never share a buffer") {
+  pool_trim();
+  PoolStats before = pool_stats();
+  const int threads = 4, rounds = 2000;
+  std::vector<int> failures(threads, 0);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([t, &failures] {
+      for (int i = 0; i < rounds; ++i) {
+        size_t count = 64 + size_t(i % 7) * 300;
+        float* p = pool_acquire(count);
+        for (size_t j = 0; j < count; ++j) p[j] = float(t);
+        std::this_thread::yield();  // let another thread grab a buffer meanwhile
+        for (size_t j = 0; j < count; ++j) failures[t] += p[j] != float(t);
+        pool_release(p, count);
+      }
+    });
+  for (auto& w : workers) w.join();
+  for (int f : failures) CHECK(f == 0);
+  PoolStats after = pool_stats();
+  CHECK(after.hits + after.misses - before.hits - before.misses == size_t(threads * rounds));
+  CHECK(after.misses - before.misses <= size_t(threads * 7));  // at most one buffer per thread and class
+  pool_trim();
+}
+
+}  // namespace
+}  // namespace heed::kernels

@@ -1,0 +1,199 @@
+// The SIMD exp against std::exp, and every simd.h back end against the scalar one.
+#include <doctest/doctest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "tensor/kernels/simd.h"
+#include "tensor/kernels/vmath.h"
+
+namespace heed::simd {
+namespace {
+
+constexpr float kInf = std::numeric_limits<float>::infinity();
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr double kMaxRelError = 1.9e-7;  // the bound documented in vmath.h
+
+// Applies f to every element of xs, a whole vector of V at a time.
+template <class V, class F>
+std::vector<float> apply(F f, const std::vector<float>& xs) {
+  std::vector<float> ys(xs.size());
+  for (size_t i = 0; i + V::width <= xs.size(); i += V::width) f(V::load(&xs[i])).store(&ys[i]);
+  return ys;
+}
+
+// Floats spread over every exponent and sign: every stride-th bit pattern, plus
+// dense runs around the places where exp changes behaviour.
+std::vector<float> sweep_inputs() {
+  std::vector<float> xs;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 997) xs.push_back(std::bit_cast<float>(uint32_t(bits)));
+  for (float centre : {detail::kExpHi, detail::kExpLo, 0.0f, -0.0f, 88.3762626647949f /* n: 127 -> 128 */}) {
+    float up = centre, down = centre;
+    for (int i = 0; i < 3000; ++i) xs.push_back(up = std::nextafter(up, kInf)), xs.push_back(down = std::nextafter(down, -kInf));
+  }
+  for (float x : {0.0f, -0.0f, kInf, -kInf, kNaN, -kNaN, std::numeric_limits<float>::denorm_min(),
+                  -std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::min(),
+                  std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest()})
+    xs.push_back(x);
+  while (xs.size() % 16) xs.push_back(1.0f);
+  return xs;
+}
+
+// Checks y = exp(x) for one input against the documented behaviour; returns the
+// relative error where it is measured (the normal range), else 0.
+double check_exp(float x, float y) {
+  if (std::isnan(x)) {
+    CHECK(std::isnan(y));
+    return 0;
+  }
+  if (x > detail::kExpHi) {
+    CHECK(y == kInf);
+    return 0;
+  }
+  if (x < detail::kExpLo) {
+    CHECK(y == 0.0f);  // flushed: the true value is below FLT_MIN
+    return 0;
+  }
+  double exact = std::exp(double(x));
+  return std::fabs(double(y) - exact) / exact;
+}
+
+template <class V>
+void check_exp_sweep(bool nonpositive) {
+  std::vector<float> xs = sweep_inputs();
+  std::vector<float> ys = nonpositive ? apply<V>([](V v) { return exp_nonpositive(v); }, xs)
+                                      : apply<V>([](V v) { return exp(v); }, xs);
+  double worst = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    if (nonpositive && xs[i] > 0) continue;  // outside its domain
+    worst = std::max(worst, check_exp(xs[i], ys[i]));
+  }
+  CHECK(worst <= kMaxRelError);
+  MESSAGE(V::name, (nonpositive ? " exp_nonpositive" : " exp"), ": max relative error ", worst);
+}
+
+TEST_CASE("exp matches std::exp to 1.9e-7 over the whole float range, native and scalar") {
+  check_exp_sweep<Vec>(false);
+  check_exp_sweep<VecScalar>(false);
+}
+
+TEST_CASE("exp_nonpositive matches std::exp to 1.9e-7 for every x <= 0, native and scalar") {
+  check_exp_sweep<Vec>(true);
+  check_exp_sweep<VecScalar>(true);
+}
+
+TEST_CASE("exp special cases: -inf -> 0, +inf -> inf, NaN -> NaN, exp(0) = 1") {
+  std::vector<float> xs = {-kInf, kInf, kNaN, 0.0f, -0.0f, -1000.0f, 1000.0f, detail::kExpHi,
+                           std::nextafter(detail::kExpHi, kInf), detail::kExpLo,
+                           std::nextafter(detail::kExpLo, -kInf), -1e-30f, 1e-30f, -1.0f, 1.0f, 88.5f};
+  auto check = [&](const std::vector<float>& ys, bool nonpositive) {
+    CHECK(ys[0] == 0.0f);
+    CHECK(std::isnan(ys[2]));
+    CHECK(ys[3] == 1.0f);
+    CHECK(ys[4] == 1.0f);
+    CHECK(ys[5] == 0.0f);
+    CHECK(ys[9] >= std::numeric_limits<float>::min());  // the last normal result
+    CHECK(ys[10] == 0.0f);                                // the first flushed one
+    CHECK(ys[11] == 1.0f);
+    if (nonpositive) return;
+    CHECK(ys[1] == kInf);
+    CHECK(ys[6] == kInf);
+    CHECK(ys[7] == doctest::Approx(3.40282e38f).epsilon(1e-5));  // just below FLT_MAX
+    CHECK(ys[8] == kInf);
+    CHECK(ys[12] == 1.0f);
+    CHECK(ys[15] == doctest::Approx(std::exp(88.5)).epsilon(1e-6));  // n = 128
+  };
+  check(apply<Vec>([](Vec v) { return exp(v); }, xs), false);
+  check(apply<VecScalar>([](VecScalar v) { return exp(v); }, xs), false);
+  check(apply<Vec>([](Vec v) { return exp_nonpositive(v); }, xs), true);
+  check(apply<VecScalar>([](VecScalar v) { return exp_nonpositive(v); }, xs), true);
+}
+
+// ------------------------------------------------- the native back end vs scalar
+
+// Random finite values, some of them repeated across a and b so > and == both occur.
+std::vector<float> random_values(unsigned seed, float lo, float hi) {
+  std::mt19937 gen(seed);
+  std::uniform_real_distribution<float> dist(lo, hi);
+  std::vector<float> v(16 * 64);
+  for (float& x : v) x = dist(gen);
+  return v;
+}
+
+// Every element of op over native vectors equals op over VecScalar, bit for bit.
+template <class Op>
+void check_same_bits(Op op, const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& c) {
+  for (size_t i = 0; i + Vec::width <= a.size(); i += Vec::width) {
+    float out[64];
+    op(Vec::load(&a[i]), Vec::load(&b[i]), Vec::load(&c[i])).store(out);
+    for (int k = 0; k < Vec::width; ++k) {
+      float expect = 0;
+      op(VecScalar::load(&a[i + k]), VecScalar::load(&b[i + k]), VecScalar::load(&c[i + k])).store(&expect);
+      CHECK(std::bit_cast<uint32_t>(out[k]) == std::bit_cast<uint32_t>(expect));
+    }
+  }
+}
+
+TEST_CASE("the native SIMD back end computes what the scalar back end computes") {
+  MESSAGE("native back end: ", Vec::name, " (", Vec::width, " floats)");
+  auto a = random_values(1, -100, 100), b = random_values(2, -100, 100), c = random_values(3, -1, 1);
+  for (size_t i = 0; i < a.size(); i += 7) b[i] = a[i];  // equal pairs for max/min/select
+
+  SUBCASE("load, store, stream and broadcast round-trip") {
+    check_same_bits([](auto x, auto, auto) { return x; }, a, b, c);
+    std::vector<float> out(a.size());
+    for (size_t i = 0; i < a.size(); i += Vec::width) Vec::load(&a[i]).stream(&out[i]);
+    store_fence();
+    CHECK(out == a);
+    float one[64];
+    Vec::broadcast(2.5f).store(one);
+    for (int k = 0; k < Vec::width; ++k) CHECK(one[k] == 2.5f);
+    Vec::zero().store(one);
+    for (int k = 0; k < Vec::width; ++k) CHECK(one[k] == 0.0f);
+  }
+  SUBCASE("arithmetic: + - * / and fused multiply-add round the same way") {
+    check_same_bits([](auto x, auto y, auto) { return x + y; }, a, b, c);
+    check_same_bits([](auto x, auto y, auto) { return x - y; }, a, b, c);
+    check_same_bits([](auto x, auto y, auto) { return x * y; }, a, b, c);
+    check_same_bits([](auto x, auto y, auto) { return x / y; }, a, b, c);
+    check_same_bits([](auto x, auto y, auto z) { return fma(x, y, z); }, a, b, c);
+  }
+  SUBCASE("max and min of finite values, select_gt also with NaN") {
+    check_same_bits([](auto x, auto y, auto) { return max(x, y); }, a, b, c);
+    check_same_bits([](auto x, auto y, auto) { return min(x, y); }, a, b, c);
+    auto with_nan = a;
+    for (size_t i = 0; i < with_nan.size(); i += 5) with_nan[i] = kNaN;
+    check_same_bits([](auto x, auto y, auto z) { return select_gt(x, y, z, x + z); }, with_nan, b, c);
+  }
+  SUBCASE("round goes to the nearest even integer, like the vector instructions") {
+    std::vector<float> halves;
+    for (int i = -64; i < 64 * 16 - 64; ++i) halves.push_back(i * 0.25f);  // .0 .25 .5 .75
+    check_same_bits([](auto x, auto, auto) { return round(x); }, halves, halves, halves);
+    check_same_bits([](auto x, auto, auto) { return round(x); }, a, b, c);
+  }
+  SUBCASE("pow2i builds 2^n for every n in [-126, 127]") {
+    std::vector<float> n;
+    for (int i = 0; i < 64 * 16; ++i) n.push_back(float(-126 + i % 254));
+    check_same_bits([](auto x, auto, auto) { return pow2i(x); }, n, n, n);
+    float out[64];
+    pow2i(Vec::broadcast(-126)).store(out);
+    CHECK(out[0] == std::numeric_limits<float>::min());
+    pow2i(Vec::broadcast(127)).store(out);
+    CHECK(out[0] == std::ldexp(1.0f, 127));
+  }
+  SUBCASE("hsum and hmax reduce a vector") {
+    for (size_t i = 0; i + Vec::width <= a.size(); i += Vec::width) {
+      float sum = 0, biggest = -kInf;
+      for (int k = 0; k < Vec::width; ++k) sum += a[i + k], biggest = std::max(biggest, a[i + k]);
+      CHECK(hsum(Vec::load(&a[i])) == doctest::Approx(sum).epsilon(1e-5).scale(100));  // order differs
+      CHECK(hmax(Vec::load(&a[i])) == biggest);
+    }
+  }
+}
+
+}  // namespace
+}  // namespace heed::simd
