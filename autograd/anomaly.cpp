@@ -12,12 +12,10 @@
 namespace heed {
 namespace {
 
+// Read as each thread starts, so HEED_DETECT_ANOMALY=1 covers every thread.
 bool from_environment() {
-  static const bool on = [] {
-    const char* v = std::getenv("HEED_DETECT_ANOMALY");
-    return v != nullptr && std::strcmp(v, "") != 0 && std::strcmp(v, "0") != 0;
-  }();
-  return on;
+  const char* v = std::getenv("HEED_DETECT_ANOMALY");
+  return v != nullptr && std::strcmp(v, "") != 0 && std::strcmp(v, "0") != 0;
 }
 
 thread_local bool t_anomaly = from_environment();

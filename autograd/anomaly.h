@@ -1,7 +1,7 @@
 // Anomaly mode: find the op that first made a NaN or an Inf.
 //
-// While an AnomalyGuard lives on this thread (or for the whole program when the
-// environment sets HEED_DETECT_ANOMALY=1), every recorded op checks its output,
+// While an AnomalyGuard lives on this thread (or on every thread, when the
+// environment sets HEED_DETECT_ANOMALY=1 before it starts), every recorded op checks its output,
 // and backward checks every gradient it computes. The first non-finite value
 // throws heed::Error naming
 //   - the op and its number: "log #3" is the 3rd op recorded on this thread

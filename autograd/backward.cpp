@@ -58,7 +58,7 @@ std::vector<detail::Node*> topological_order(detail::Node* root) {
       stack.pop_back();
       continue;
     }
-    detail::Node* child = node->inputs[next++].impl()->node.get();
+    detail::Node* child = node->inputs[next++].impl()->producer();
     if (!child || child->visited == pass) continue;
     HEED_CHECK(!child->freed, freed_message(*child));
     child->visited = pass;
@@ -90,7 +90,7 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
     accumulate_leaf(out.grad, seed);
     return;
   }
-  detail::Node* root = out.node.get();
+  detail::Node* root = out.producer();
   HEED_CHECK(!root->freed, freed_message(*root));
 
   std::vector<detail::Node*> order = topological_order(root);

@@ -112,7 +112,7 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
                           m.numeric, ", relative error ", relative_error(m.analytic, m.numeric));
   };
   std::string report = detail::concat("gradcheck failed for ", failures.size(), " of ", checked,
-                                      " elements (eps ", options.eps, ", atol ", options.atol, ", rtol ",
+                                      " elements of d sum(f(x) * r) / dx, r a fixed random projection (eps ", options.eps, ", atol ", options.atol, ", rtol ",
                                       options.rtol, ")\n  worst: ", line(worst));
   for (size_t j = 0; j < failures.size() && j < 5; ++j) report += "\n  " + line(failures[j]);
   if (failures.size() > 5) report += detail::concat("\n  ... and ", failures.size() - 5, " more");

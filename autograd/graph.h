@@ -1,8 +1,9 @@
 // The graph behind Variables (internal to autograd/: ops, backward, to_dot and
 // anomaly mode read it; users never do).
 //
-//   Variable ──> VariableImpl { value, grad, requires_grad, name, node } ──> Node
+//   Variable ──> VariableImpl { value, grad, requires_grad, name, node: Node }
 //   Node { op, shape, inputs (Variables), backward closure, pending grad }
+//              └──> the input Variables ──> their VariableImpls ──> ...
 //
 // Ownership runs one way only, from an output to the inputs that made it, so the
 // graph holds no cycles: it lives exactly as long as the Variables that reach it.
@@ -10,6 +11,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,12 +41,16 @@ struct Node {
   void release();
 };
 
+// A Node belongs to the one Variable its op made, so it lives inside it: one
+// allocation per recorded op instead of two.
 struct VariableImpl {
   Tensor value;
   Tensor grad;                  // leaves only
   bool requires_grad = false;
-  std::shared_ptr<Node> node;   // the op that made it; null for a leaf
+  std::optional<Node> node;     // the op that made it; empty for a leaf
   std::string name;
+
+  Node* producer() { return node ? &*node : nullptr; }
 };
 
 // Ops are numbered per thread, restarting at each backward(): "log #3".

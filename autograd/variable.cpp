@@ -45,7 +45,7 @@ Node::~Node() {
     Variable v = std::move(pending.back());
     pending.pop_back();
     const auto& impl = v.impl();
-    if (impl && impl.use_count() == 1 && impl->node && impl->node.use_count() == 1) {
+    if (impl && impl.use_count() == 1 && impl->node) {
       for (Variable& input : impl->node->inputs) pending.push_back(std::move(input));
       impl->node->inputs.clear();
     }
@@ -72,8 +72,7 @@ Variable record(const char* op, Tensor value, std::vector<Variable> inputs, Back
   if (needs_grad) {
     detail::VariableImpl& impl = *out.impl();
     impl.requires_grad = true;
-    impl.node = std::make_shared<detail::Node>(op, impl.value.shape(), std::move(inputs), std::move(backward),
-                                               sequence);
+    impl.node.emplace(op, impl.value.shape(), std::move(inputs), std::move(backward), sequence);
   }
   return out;
 }
@@ -92,7 +91,7 @@ Variable::Variable(Tensor value, bool requires_grad) : impl_(std::make_shared<de
 const Tensor& Variable::value() const { return checked(impl_, "value").value; }
 const Tensor& Variable::grad() const { return checked(impl_, "grad").grad; }
 bool Variable::requires_grad() const { return impl_ && impl_->requires_grad; }
-bool Variable::is_leaf() const { return checked(impl_, "is_leaf").node == nullptr; }
+bool Variable::is_leaf() const { return !checked(impl_, "is_leaf").node; }
 std::string Variable::op() const {
   const auto& node = checked(impl_, "op").node;
   return node ? node->op : "leaf";

@@ -1,8 +1,7 @@
 #include "nn/linear.h"
 
-#include <cmath>
-
 #include "autograd/ops.h"
+#include "nn/init.h"
 
 namespace heed::nn {
 
@@ -25,11 +24,8 @@ Linear::Linear(const LinearOptions& options, Generator& gen) : UnaryModule("Line
 void Linear::init_parameters(Generator& gen) {
   HEED_CHECK(options_.in > 0 && options_.out > 0, "Linear: in and out must be positive, got in=", options_.in,
              ", out=", options_.out);
-  // PyTorch's default: kaiming_uniform(a=sqrt(5)) on the weight works out to
-  // U(-1/sqrt(in), 1/sqrt(in)), and the bias uses the same bound.
-  float bound = 1.0f / std::sqrt(static_cast<float>(options_.in));
-  weight = register_parameter("weight", uniform({options_.out, options_.in}, -bound, bound, gen));
-  if (options_.bias) bias = register_parameter("bias", uniform({options_.out}, -bound, bound, gen));
+  weight = register_parameter("weight", init::linear_uniform({options_.out, options_.in}, options_.in, gen));
+  if (options_.bias) bias = register_parameter("bias", init::linear_uniform({options_.out}, options_.in, gen));
 }
 
 Variable Linear::forward(const Variable& x) {

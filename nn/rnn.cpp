@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "autograd/ops.h"
+#include "nn/init.h"
 #include "nn/linear.h"
 
 namespace heed::nn {
@@ -29,11 +30,6 @@ LSTMState lstm_step(const Variable& gi, const LSTMState& state, const Variable& 
   return {sigmoid(g[3]) * tanh(c), c};
 }
 
-Tensor uniform_init(const Shape& shape, int64_t hidden, Generator& gen) {
-  float bound = 1.0f / std::sqrt(static_cast<float>(hidden));
-  return uniform(shape, -bound, bound, gen);
-}
-
 const char* flag(bool on) { return on ? "true" : "false"; }
 
 }  // namespace
@@ -46,11 +42,11 @@ RecurrentCell::RecurrentCell(std::string type_name, int64_t gates, const RNNCell
   Generator seeded(options.seed);
   Generator& g = gen ? *gen : seeded;
   const int64_t H = options.hidden;
-  weight_ih = register_parameter("weight_ih", uniform_init({gates * H, options.input}, H, g));
-  weight_hh = register_parameter("weight_hh", uniform_init({gates * H, H}, H, g));
+  weight_ih = register_parameter("weight_ih", init::linear_uniform({gates * H, options.input}, H, g));
+  weight_hh = register_parameter("weight_hh", init::linear_uniform({gates * H, H}, H, g));
   if (options.bias) {
-    bias_ih = register_parameter("bias_ih", uniform_init({gates * H}, H, g));
-    bias_hh = register_parameter("bias_hh", uniform_init({gates * H}, H, g));
+    bias_ih = register_parameter("bias_ih", init::linear_uniform({gates * H}, H, g));
+    bias_hh = register_parameter("bias_hh", init::linear_uniform({gates * H}, H, g));
   }
 }
 
@@ -120,11 +116,11 @@ Recurrent::Recurrent(std::string type_name, Cell cell, const RNNOptions& options
       std::string suffix = "_l" + std::to_string(l) + (d == 1 ? "_reverse" : "");
       const int64_t in = l == 0 ? options.input : D * H;
       Weights w;
-      w.weight_ih = register_parameter("weight_ih" + suffix, uniform_init({gates * H, in}, H, g));
-      w.weight_hh = register_parameter("weight_hh" + suffix, uniform_init({gates * H, H}, H, g));
+      w.weight_ih = register_parameter("weight_ih" + suffix, init::linear_uniform({gates * H, in}, H, g));
+      w.weight_hh = register_parameter("weight_hh" + suffix, init::linear_uniform({gates * H, H}, H, g));
       if (options.bias) {
-        w.bias_ih = register_parameter("bias_ih" + suffix, uniform_init({gates * H}, H, g));
-        w.bias_hh = register_parameter("bias_hh" + suffix, uniform_init({gates * H}, H, g));
+        w.bias_ih = register_parameter("bias_ih" + suffix, init::linear_uniform({gates * H}, H, g));
+        w.bias_hh = register_parameter("bias_hh" + suffix, init::linear_uniform({gates * H}, H, g));
       }
       weights_.push_back(w);
     }
@@ -204,7 +200,7 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
         } else {  // h = m * h_new + (1 - m) * h, as one select
           s.h = where(masks[t], next.h, s.h);
           if (cell_ == Cell::LSTM) s.c = where(masks[t], next.c, s.c);
-          steps[t] = next.h * masks[t];
+          steps[t] = where(masks[t], next.h, zero);
         }
       }
       outputs.push_back(stack(steps, 1));

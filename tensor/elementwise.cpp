@@ -68,15 +68,6 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   return y;
 }
 
-// In-place ops write through dst's strides; a stride-0 (expanded) dim would
-// have several threads write one element.
-void check_writable(const Tensor& dst, const char* op) {
-  check_defined(dst, op);
-  for (int64_t d = 0; d < dst.dim(); ++d)
-    HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op, ": cannot write in place into an expanded tensor (shape ",
-               dst.shape(), ", strides ", dst.strides(), ")");
-}
-
 // 1 / (1 + e^-x) overflows nothing: e^-|x| <= 1 on both branches.
 float stable_sigmoid(float x) {
   if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
@@ -96,11 +87,13 @@ Tensor tanh(const Tensor& x) { return unary(x, "tanh", [](float v) { return std:
 Tensor sigmoid(const Tensor& x) { return unary(x, "sigmoid", stable_sigmoid); }
 Tensor relu(const Tensor& x) { return unary(x, "relu", [](float v) { return v < 0.0f ? 0.0f : v; }); }
 
-// 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
+// 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3), computed as the
+// identical x * sigmoid(2z) = x / (1 + e^(-2z)): one exp instead of a tanh, and
+// no cancellation in 1 + tanh(z) for negative x.
 Tensor gelu(const Tensor& x) {
   return unary(x, "gelu", [](float v) {
-    constexpr float k = 0.7978845608028654f;  // sqrt(2 / pi)
-    return 0.5f * v * (1.0f + std::tanh(k * (v + 0.044715f * v * v * v)));
+    constexpr float k2 = 2.0f * 0.7978845608028654f;  // 2 sqrt(2 / pi)
+    return v / (1.0f + std::exp(-k2 * (v + 0.044715f * v * v * v)));
   });
 }
 
@@ -150,7 +143,7 @@ Tensor operator/(float a, const Tensor& b) { return unary(b, "div", [a](float x)
 
 // ------------------------------------------------------------- in place
 void add_(const Tensor& dst, const Tensor& src) {
-  check_writable(dst, "add_");
+  detail::check_writable(dst, "add_");
   check_defined(src, "add_");
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "add_");
   HEED_CHECK(shape == dst.shape(), "add_: cannot add a tensor of shape ", src.shape(), " into one of shape ",
@@ -166,7 +159,7 @@ void add_(const Tensor& dst, const Tensor& src) {
 }
 
 void mul_(const Tensor& dst, float s) {
-  check_writable(dst, "mul_");
+  detail::check_writable(dst, "mul_");
   detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
                           [s](std::array<float*, 1> p, std::array<int64_t, 1> step, int64_t n) {
                             if (step[0] == 1)

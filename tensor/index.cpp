@@ -21,11 +21,9 @@
 namespace heed {
 namespace {
 
-// Checks that every element of index is a whole number in [0, size).
-void check_indices(const Tensor& index, int64_t size, int64_t dim, const char* op) {
-  const Tensor c = contiguous(index);
-  const float* p = c.data();
-  for (int64_t i = 0; i < c.numel(); ++i) {
+// Checks that each of count index values is a whole number in [0, size).
+void check_values(const float* p, int64_t count, int64_t size, int64_t dim, const char* op) {
+  for (int64_t i = 0; i < count; ++i) {
     float v = p[i];
     HEED_CHECK(std::floor(v) == v, op, ": index ", v, " is not a whole number");
     HEED_CHECK(v >= 0 && v < static_cast<float>(size), op, ": index ", v, " is out of range for dim ", dim,
@@ -33,10 +31,15 @@ void check_indices(const Tensor& index, int64_t size, int64_t dim, const char* o
   }
 }
 
+void check_indices(const Tensor& index, int64_t size, int64_t dim, const char* op) {
+  const Tensor c = contiguous(index);
+  check_values(c.data(), c.numel(), size, dim, op);
+}
+
 // The checked indices of a 1-D or N-D index, in row-major order.
 std::vector<int64_t> read_indices(const Tensor& index, int64_t size, int64_t dim, const char* op) {
-  check_indices(index, size, dim, op);
   const std::vector<float> values = index.to_vector();
+  check_values(values.data(), static_cast<int64_t>(values.size()), size, dim, op);
   return std::vector<int64_t>(values.begin(), values.end());
 }
 
@@ -59,8 +62,8 @@ Shape selected_shape(const Shape& x, int64_t dim, const Shape& index) {
 // everywhere but along dim.
 void check_gather_shapes(const Shape& full, const char* full_name, int64_t dim, const Shape& index,
                          const char* op) {
-  HEED_CHECK(index.size() == full.size(), op, ": index of shape ", index, " must have the rank of ", full_name,
-             " ", full);
+  HEED_CHECK(index.size() == full.size(), op, ": index of shape ", index, " must have the rank of ",
+             full_name, " ", full);
   for (int64_t d = 0; d < full.size(); ++d)
     HEED_CHECK(d == dim || index[d] <= full[d], op, ": index of shape ", index, " is larger than ", full_name,
                " of shape ", full, " at dim ", d);
@@ -72,13 +75,14 @@ void check_gather_shapes(const Shape& full, const char* full_name, int64_t dim, 
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
   const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
   Tensor out = empty(shape);
-  detail::for_each_row<3>(
-      shape,
-      {out.strides(), detail::broadcast_strides(x.shape(), x.strides(), shape),
-       detail::broadcast_strides(mask.shape(), mask.strides(), shape)},
-      {out.data(), x.data(), mask.data()}, [value](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) p[0][i] = p[2][i * s[2]] != 0.0f ? value : p[1][i * s[1]];
-      });
+  detail::for_each_row<3>(shape,
+                          {out.strides(), detail::broadcast_strides(x.shape(), x.strides(), shape),
+                           detail::broadcast_strides(mask.shape(), mask.strides(), shape)},
+                          {out.data(), x.data(), mask.data()},
+                          [value](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+                            for (int64_t i = 0; i < n; ++i)
+                              p[0][i] = p[2][i * s[2]] != 0.0f ? value : p[1][i * s[1]];
+                          });
   return out;
 }
 
@@ -86,15 +90,15 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape =
       broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
   Tensor out = empty(shape);
-  detail::for_each_row<4>(
-      shape,
-      {out.strides(), detail::broadcast_strides(cond.shape(), cond.strides(), shape),
-       detail::broadcast_strides(a.shape(), a.strides(), shape),
-       detail::broadcast_strides(b.shape(), b.strides(), shape)},
-      {out.data(), cond.data(), a.data(), b.data()},
-      [](std::array<float*, 4> p, std::array<int64_t, 4> s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) p[0][i] = p[1][i * s[1]] != 0.0f ? p[2][i * s[2]] : p[3][i * s[3]];
-      });
+  detail::for_each_row<4>(shape,
+                          {out.strides(), detail::broadcast_strides(cond.shape(), cond.strides(), shape),
+                           detail::broadcast_strides(a.shape(), a.strides(), shape),
+                           detail::broadcast_strides(b.shape(), b.strides(), shape)},
+                          {out.data(), cond.data(), a.data(), b.data()},
+                          [](std::array<float*, 4> p, std::array<int64_t, 4> s, int64_t n) {
+                            for (int64_t i = 0; i < n; ++i)
+                              p[0][i] = p[1][i * s[1]] != 0.0f ? p[2][i * s[2]] : p[3][i * s[3]];
+                          });
   return out;
 }
 
@@ -110,7 +114,8 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   Strides xs = x.strides();
   xs[d] = 0;
   const int64_t step = x.stride(d);
-  detail::for_each_row<3>(index.shape(), {out.strides(), index.strides(), xs}, {out.data(), index.data(), x.data()},
+  detail::for_each_row<3>(index.shape(), {out.strides(), index.strides(), xs},
+                          {out.data(), index.data(), x.data()},
                           [step](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
                             for (int64_t i = 0; i < n; ++i)
                               p[0][i] = p[2][i * s[2] + static_cast<int64_t>(p[1][i * s[1]]) * step];
@@ -135,17 +140,17 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
   const int64_t length = columns[d];
   columns[d] = 1;
   const int64_t out_step = out.stride(d), index_step = index.stride(d), src_step = src.stride(d);
-  detail::for_each_row<3>(
-      columns, {out.strides(), index.strides(), src.strides()}, {out.data(), index.data(), src.data()},
-      [=](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
-        for (int64_t i = 0; i < n; ++i) {
-          float* o = p[0] + i * s[0];
-          const float* ix = p[1] + i * s[1];
-          const float* sr = p[2] + i * s[2];
-          for (int64_t j = 0; j < length; ++j)
-            o[static_cast<int64_t>(ix[j * index_step]) * out_step] += sr[j * src_step];
-        }
-      });
+  detail::for_each_row<3>(columns, {out.strides(), index.strides(), src.strides()},
+                          {out.data(), index.data(), src.data()},
+                          [=](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
+                            for (int64_t i = 0; i < n; ++i) {
+                              float* o = p[0] + i * s[0];
+                              const float* ix = p[1] + i * s[1];
+                              const float* sr = p[2] + i * s[2];
+                              for (int64_t j = 0; j < length; ++j)
+                                o[static_cast<int64_t>(ix[j * index_step]) * out_step] += sr[j * src_step];
+                            }
+                          });
   return out;
 }
 
@@ -156,7 +161,8 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
   const std::vector<int64_t> idx = read_indices(index, x.size(d), d, "index_select");
   Tensor out = empty(selected_shape(x.shape(), d, index.shape()));
-  const int64_t outer = product(x.shape(), 0, d), size = x.size(d), inner = product(x.shape(), d + 1, x.dim());
+  const int64_t outer = product(x.shape(), 0, d), size = x.size(d),
+                inner = product(x.shape(), d + 1, x.dim());
   const int64_t n = static_cast<int64_t>(idx.size());
   if (out.numel() == 0) return out;
   const Tensor xc = contiguous(x);
@@ -175,8 +181,9 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
 Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Tensor& src) {
   const int64_t d = wrap_dim(dim, shape.size(), "index_add");
   const Shape expected = selected_shape(shape, d, index.shape());
-  HEED_CHECK(src.shape() == expected, "index_add: src of shape ", src.shape(), " does not match index of shape ",
-             index.shape(), " into ", shape, " along dim ", d, " (expected ", expected, ")");
+  HEED_CHECK(src.shape() == expected, "index_add: src of shape ", src.shape(),
+             " does not match index of shape ", index.shape(), " into ", shape, " along dim ", d,
+             " (expected ", expected, ")");
   const std::vector<int64_t> idx = read_indices(index, shape[d], d, "index_add");
   Tensor out = zeros(shape);
   const int64_t outer = product(shape, 0, d), size = shape[d], inner = product(shape, d + 1, shape.size());

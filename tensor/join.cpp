@@ -65,7 +65,8 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   HEED_CHECK(chunks > 0, "chunk: chunks must be positive, got ", chunks);
   const int64_t d = wrap_dim(dim, x.dim(), "chunk");
   const int64_t n = x.size(d);
-  if (n == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), x);  // torch gives `chunks` empty pieces
+  // Like torch, an empty dim gives `chunks` empty pieces.
+  if (n == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), x);
   return split(x, (n + chunks - 1) / chunks, d);
 }
 

@@ -41,8 +41,10 @@ int64_t folded_row_stride(const Matrix& m) {
   int64_t stride = -1, expected = 0;
   for (int64_t d = t.dim() - 2; d >= 0; --d) {
     if (t.size(d) == 1) continue;
-    if (stride < 0) stride = t.stride(d);
-    else if (t.stride(d) != expected) return -1;
+    if (stride < 0)
+      stride = t.stride(d);
+    else if (t.stride(d) != expected)
+      return -1;
     expected = t.stride(d) * t.size(d);
   }
   return stride < 0 ? m.ld : stride;
@@ -66,8 +68,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   HEED_CHECK(a_in.dim() > 0 && b_in.dim() > 0, "matmul: cannot multiply ", a_in.shape(), " by ", b_in.shape(),
              ": both operands need at least one dimension");
   HEED_CHECK(a_in.size(-1) == b_in.size(b_in.dim() == 1 ? 0 : -2), "matmul: cannot multiply ", a_in.shape(),
-             " by ", b_in.shape(), ": inner sizes ", a_in.size(-1), " and ", b_in.size(b_in.dim() == 1 ? 0 : -2),
-             " differ");
+             " by ", b_in.shape(), ": inner sizes ", a_in.size(-1), " and ",
+             b_in.size(b_in.dim() == 1 ? 0 : -2), " differ");
   // a (M, K) and b (K, N) after promoting vectors.
   const Tensor a = a_in.dim() == 1 ? unsqueeze(a_in, 0) : a_in;
   const Tensor b = b_in.dim() == 1 ? unsqueeze(b_in, 1) : b_in;
@@ -78,8 +80,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   try {
     batch = broadcast_shapes(a_batch, b_batch, "matmul");
   } catch (const Error&) {
-    throw Error(detail::concat("matmul: cannot multiply ", a_in.shape(), " by ", b_in.shape(), ": batch dims ",
-                               a_batch, " and ", b_batch, " do not broadcast"));
+    throw Error(detail::concat("matmul: cannot multiply ", a_in.shape(), " by ", b_in.shape(),
+                               ": batch dims ", a_batch, " and ", b_batch, " do not broadcast"));
   }
   Shape out_shape = batch;
   if (a_in.dim() > 1) out_shape.push_back(m);
@@ -91,9 +93,17 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   // does not change its layout, so the kernel writes it as (batch, M, N).
   Tensor out = empty(out_shape);
   const Matrix ma = as_matrix(a), mb = as_matrix(b);
-  kernels::GemmArgs g{.trans_a = ma.trans, .trans_b = mb.trans, .m = m, .n = n, .k = k,
-                      .a = ma.t.data(), .lda = ma.ld, .b = mb.t.data(), .ldb = mb.ld,
-                      .c = out.data(), .ldc = n};
+  kernels::GemmArgs g{.trans_a = ma.trans,
+                      .trans_b = mb.trans,
+                      .m = m,
+                      .n = n,
+                      .k = k,
+                      .a = ma.t.data(),
+                      .lda = ma.ld,
+                      .b = mb.t.data(),
+                      .ldb = mb.ld,
+                      .c = out.data(),
+                      .ldc = n};
   const int64_t count = batch.numel();
   if (count == 1) {
     kernels::sgemm(g);

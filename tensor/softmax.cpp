@@ -4,10 +4,11 @@
 // x: (..., n) contiguous goes to the kernel as is. Any other dim d is moved last
 // first, e.g. for d = 1 of x: (B, n, T) the kernel sees (B, T, n) as (B*T, n),
 // and its result is permuted back into a contiguous (B, n, T).
+#include "tensor/kernels/softmax.h"
+
 #include <numeric>
 #include <vector>
 
-#include "tensor/kernels/softmax.h"
 #include "tensor/ops.h"
 
 namespace heed {
@@ -51,15 +52,17 @@ Tensor along(const Tensor& x_in, const Tensor& mask_in, int64_t dim, const char*
 
 // x: (..., n, ...)  ->  y of x's shape, each slice along dim summing to 1.
 Tensor softmax(const Tensor& x, int64_t dim) {
-  return along(x, Tensor(), dim, "softmax", [](const float* xs, const float*, float* y, int64_t r, int64_t n) {
-    kernels::softmax_rows(xs, y, r, n);
-  });
+  return along(x, Tensor(), dim, "softmax",
+               [](const float* xs, const float*, float* y, int64_t r, int64_t n) {
+                 kernels::softmax_rows(xs, y, r, n);
+               });
 }
 
 Tensor log_softmax(const Tensor& x, int64_t dim) {
-  return along(x, Tensor(), dim, "log_softmax", [](const float* xs, const float*, float* y, int64_t r, int64_t n) {
-    kernels::log_softmax_rows(xs, y, r, n);
-  });
+  return along(x, Tensor(), dim, "log_softmax",
+               [](const float* xs, const float*, float* y, int64_t r, int64_t n) {
+                 kernels::log_softmax_rows(xs, y, r, n);
+               });
 }
 
 // mask broadcasts to x: (T, S) against scores (B, H, T, S), non-zero = hidden.

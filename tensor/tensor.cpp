@@ -291,20 +291,68 @@ Tensor clone(const Tensor& t) {
   return out;
 }
 
+namespace detail {
+void check_writable(const Tensor& dst, const char* op) {
+  HEED_CHECK(dst.defined(), op, ": the tensor is undefined");
+  if (dst.numel() == 0) return;  // nothing is written, whatever the strides
+  for (int64_t d = 0; d < dst.dim(); ++d)
+    HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op, ": cannot write in place into an expanded tensor (shape ",
+               dst.shape(), ", strides ", dst.strides(), ")");
+}
+}  // namespace detail
+
+namespace {
+
+// dst (R, C) row-major  <-  src whose rows are columns in memory (stride 1 down a
+// column): a transpose. Walking it row by row touches a new cache line per
+// element; 32 x 32 tiles keep both sides in L1, about 20x faster on big planes.
+void copy_transposed_planes(const detail::StridedLoop<2>& loop) {
+  constexpr int64_t kTile = 32;
+  int64_t rank = loop.shape.size(), rows = loop.shape[rank - 2], cols = loop.shape[rank - 1];
+  int64_t planes = loop.shape.numel() / (rows * cols), row_tiles = (rows + kTile - 1) / kTile;
+  int64_t dst_row = loop.strides[0][rank - 2], src_col = loop.strides[1][rank - 1];
+  kernels::parallel_for(planes * row_tiles, 8, [&](int64_t begin, int64_t end) {
+    for (int64_t task = begin; task < end; ++task) {
+      float* dst = loop.base[0];
+      const float* src = loop.base[1];
+      for (int64_t d = rank - 3, rest = task / row_tiles; d >= 0; --d) {
+        int64_t i = rest % loop.shape[d];
+        rest /= loop.shape[d];
+        dst += i * loop.strides[0][d];
+        src += i * loop.strides[1][d];
+      }
+      int64_t r0 = task % row_tiles * kTile, r1 = std::min(rows, r0 + kTile);
+      for (int64_t c0 = 0; c0 < cols; c0 += kTile)
+        for (int64_t r = r0; r < r1; ++r)
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) dst[r * dst_row + c] = src[r + c * src_col];
+    }
+  });
+}
+
+}  // namespace
+
 void copy_(const Tensor& dst, const Tensor& src) {
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
   HEED_CHECK(shape == dst.shape(), "copy_: cannot write a tensor of shape ", src.shape(),
              " into one of shape ", dst.shape());
-  detail::for_each_row<2>(
-      shape, {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)},
-      {dst.data(), src.data()}, [](std::array<float*, 2> p, std::array<int64_t, 2> s, int64_t n) {
-        if (s[0] == 1 && s[1] == 1) std::memcpy(p[0], p[1], n * sizeof(float));
-        else
-          for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]];
-      });
+  detail::check_writable(dst, "copy_");
+  std::array<Strides, 2> strides = {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)};
+  std::array<float*, 2> base = {dst.data(), src.data()};
+  if (shape.numel() == 0) return;
+  detail::StridedLoop<2> loop = detail::merge_dims(shape, strides, base);
+  int64_t rank = loop.shape.size();
+  if (rank >= 2 && loop.strides[0][rank - 1] == 1 && loop.strides[1][rank - 2] == 1 &&
+      loop.strides[1][rank - 1] != 1 && loop.shape[rank - 1] >= 8 && loop.shape[rank - 2] >= 8)
+    return copy_transposed_planes(loop);
+  detail::for_each_row<2>(shape, strides, base, [](std::array<float*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+    if (s[0] == 1 && s[1] == 1) std::memcpy(p[0], p[1], n * sizeof(float));
+    else
+      for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]];
+  });
 }
 
 void fill_(const Tensor& dst, float value) {
+  detail::check_writable(dst, "fill_");
   detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
                           [value](std::array<float*, 1> p, std::array<int64_t, 1> s, int64_t n) {
                             for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = value;

@@ -127,6 +127,12 @@ Tensor clone(const Tensor& t);
 void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, float value);
 
+namespace detail {
+// In-place writes go through dst's strides; an expanded (stride-0) dim would
+// have several threads write one element, so it is refused.
+void check_writable(const Tensor& dst, const char* op);
+}  // namespace detail
+
 // ------------------------------------------------------------- printing
 // Like PyTorch: tensor([[1.0000, 2.0000], ...]), summarized with "..." when big.
 std::ostream& operator<<(std::ostream& out, const Tensor& t);

@@ -11,8 +11,8 @@
 //
 // Packing reads op(A) and op(B) through (row, column) strides, so the four
 // transposition variants differ only in which stride is 1: no transpose is ever
-// built. Panels are zero-padded to full MR/NR, so edge tiles run the same
-// micro-kernel into a small scratch tile.
+// built. The last rows of C run a micro-kernel with fewer rows; the last columns
+// run the full-width one (B panels are zero-padded) into a scratch tile.
 //
 // Determinism: every C element sums its K terms in the same order (K blocks in
 // sequence, k within a block in sequence, whatever thread owns the tile); threads
@@ -55,6 +55,13 @@ struct Strided {
 Strided op_a(const GemmArgs& g) { return g.trans_a ? Strided{g.a, 1, g.lda} : Strided{g.a, g.lda, 1}; }
 Strided op_b(const GemmArgs& g) { return g.trans_b ? Strided{g.b, 1, g.ldb} : Strided{g.b, g.ldb, 1}; }
 
+// Where the micro-kernels find an A block: the MR-row panel at row ir starts at
+// p + ir / MR * panel, and holds element (i, k) at i * rs + k * cs.
+struct PanelsA {
+  const float* p;
+  int64_t panel, rs, cs;
+};
+
 #if defined(__AVX2__)
 // In-register transpose: r[i] lane j  ->  r[j] lane i.
 inline __attribute__((always_inline)) void transpose8x8(__m256 r[8]) {
@@ -76,6 +83,15 @@ inline __attribute__((always_inline)) void transpose8x8(__m256 r[8]) {
 }
 #endif
 
+// dst[0, n) = src[0, n) in vector moves: the NR floats a B row deals to each panel
+// are too few for a memcpy call to pay for itself.
+inline void copy_floats(const float* __restrict src, int64_t n, float* __restrict dst) {
+  using V = simd::Vec;
+  int64_t i = 0;
+  for (; i + V::width <= n; i += V::width) V::load(src + i).store(dst + i);
+  for (; i < n; ++i) dst[i] = src[i];
+}
+
 // Packs a (kc, cols) block whose element (k, j) is at src[k * step_k + j * step_j]
 // into W-wide panels, each (kc, W) k-major: panel p holds columns [p W, p W + W),
 // dst[p * W * kc + k * W + j], zero-padded past `cols`. This is how op(B) packs
@@ -89,7 +105,7 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
       const float* s = src + k * step_k;
       float* d = dst + k * W;
       int64_t j = 0;
-      for (; j + W <= cols; j += W, d += W * kc) std::memcpy(d, s + j, W * sizeof(float));
+      for (; j + W <= cols; j += W, d += W * kc) copy_floats(s + j, W, d);
       if (j < cols) {
         int width = int(cols - j);
         for (int i = 0; i < W; ++i) d[i] = i < width ? s[j + i] : 0.0f;
@@ -119,21 +135,18 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
   }
 }
 
-// A non-transposed A (stored (M, K)) packs as plain copies of its rows: panel p is
-// rows [p MR, p MR + MR) of the block, each kc long, dst[p * MR * kc + i * kc + k],
-// zero rows past `rows`. (Its broadcasts read any layout equally well, and a
-// copy is far cheaper than a transpose.)
+// A non-transposed A (stored (M, K)), when not read in place, packs as plain copies
+// of its rows, dst[i * kc + k]: broadcasts read any layout equally well, and a copy
+// is far cheaper than a transpose. Rows past `rows` stay unwritten: the kernel for
+// the last rows never reads them.
 void pack_rows(const float* src, int64_t ld, int64_t kc, int64_t rows, float* dst) {
-  for (int64_t i = 0; i < (rows + MR - 1) / MR * MR; ++i, dst += kc) {
-    if (i < rows) std::memcpy(dst, src + i * ld, size_t(kc) * sizeof(float));
-    else std::fill_n(dst, kc, 0.0f);
-  }
+  for (int64_t i = 0; i < rows; ++i) copy_floats(src + i * ld, kc, dst + i * kc);
 }
 
 // The micro-kernel: c (ROWS, NR) = a (ROWS, kc) · b (kc, NR)  [+ c when add].
-// a is a packed A panel read through strides, element (i, k) at a[i * rsa + k * csa]
-// (row copies: rsa = kc, csa = 1; k-major: rsa = 1, csa = MR); b is a packed B
-// panel, b[k * NR + j]. The ROWS x NR accumulators never leave registers. ROWS is
+// a is an A panel read through strides, element (i, k) at a[i * rsa + k * csa]
+// (rows in place or copied: rsa = lda or kc, csa = 1; k-major: rsa = 1, csa = MR);
+// b is a packed B panel, b[k * NR + j]. The ROWS x NR accumulators never leave registers. ROWS is
 // MR but for the last rows of C, which then cost only what they compute. Kept out
 // of line so that its loop has every general register for addresses.
 template <class V, int ROWS>
@@ -170,10 +183,10 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict 
   }
 }
 
-// c (mc, nc) [+]= packed A block (mc, kc) · packed B block (kc, nc).
+// c (mc, nc) [+]= A block (mc, kc) · packed B block (kc, nc).
 template <class V>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, int64_t rsa, int64_t csa, const float* pb,
-                  float* c, int64_t ldc, bool add) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const float* pb, float* c, int64_t ldc,
+                  bool add) {
   constexpr int nr = NR<V>;
   static_assert(MR == 6, "one kernel per row count below");
   using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, float*, int64_t, bool);
@@ -188,7 +201,7 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, int64_t r
     const float* b = pb + jr * kc;
     const int64_t cols = std::min<int64_t>(nr, nc - jr);
     for (int64_t ir = 0; ir < mc; ir += MR) {
-      const float* a = pa + ir * kc;
+      const float* a = pa.p + ir / MR * pa.panel;
       float* cij = c + ir * ldc + jr;
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
       // The next tile's C lines, one whole tile ahead: C is often far out in memory
@@ -196,12 +209,12 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const float* pa, int64_t r
       // short a wait when kc is small (64 for attention heads).
       for (int64_t i = 0; i < MR && ir + MR + i < mc; ++i) __builtin_prefetch(cij + (MR + i) * ldc, 1);
       if (cols == nr) {
-        kernel_for_rows[rows](kc, a, rsa, csa, b, cij, ldc, add);
+        kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, cij, ldc, add);
         continue;
       }
       // Last columns: the full-width tile into scratch, then only its valid part into C.
       alignas(64) float tile[MR * nr];
-      kernel_for_rows[rows](kc, a, rsa, csa, b, tile, nr, false);
+      kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, tile, nr, false);
       for (int64_t i = 0; i < rows; ++i)
         for (int64_t j = 0; j < cols; ++j)
           cij[i * ldc + j] = add ? cij[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
@@ -239,6 +252,11 @@ void gemm_serial(const GemmArgs& g) {
   float* pa = scratch(a_buffer, size_t(MC * kc_max));
   float* pb = scratch(b_buffer, size_t(std::min<int64_t>(NC, (g.n + nr - 1) / nr * nr) * kc_max));
   const Strided a = op_a(g), b = op_b(g);
+  // A non-transposed A with rows at most 2 KiB apart is read in place: its block
+  // (MC rows of kc) then spans at most 288 KiB, so no L2 set holds more than a few
+  // of its lines, and a copy would only reproduce its layout. Farther apart (say
+  // 4 KiB, N = 1024), rows 16 apart would fight over the same L2 sets: copy them.
+  const bool a_in_place = !g.trans_a && g.lda <= 512;
 
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     int64_t nc = std::min(NC, g.n - jc);
@@ -248,10 +266,17 @@ void gemm_serial(const GemmArgs& g) {
       pack<nr>(b.at(pc, jc), b.rs, b.cs, kc, nc, pb);
       for (int64_t ic = 0; ic < g.m; ic += MC) {
         int64_t mc = std::min(MC, g.m - ic);
-        if (g.trans_a) pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
-        else pack_rows(a.at(ic, pc), a.rs, kc, mc, pa);
-        int64_t rsa = g.trans_a ? 1 : kc, csa = g.trans_a ? MR : 1;
-        macro_kernel<V>(mc, nc, kc, pa, rsa, csa, pb, g.c + ic * g.ldc + jc, g.ldc, add);
+        PanelsA panels;
+        if (a_in_place) {
+          panels = {a.at(ic, pc), MR * g.lda, g.lda, 1};
+        } else if (g.trans_a) {
+          pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
+          panels = {pa, MR * kc, 1, MR};
+        } else {
+          pack_rows(a.at(ic, pc), a.rs, kc, mc, pa);
+          panels = {pa, MR * kc, kc, 1};
+        }
+        macro_kernel<V>(mc, nc, kc, panels, pb, g.c + ic * g.ldc + jc, g.ldc, add);
       }
     }
   }
@@ -290,8 +315,10 @@ template <class V>
 void gemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b, float* const* c,
                   int64_t batch) {
   const int threads = num_threads();
-  // Spread the batch when one product is too small to split well over threads.
-  const bool spread = double(shape.m) * double(shape.n) * double(shape.k) < 128.0 * 128.0 * 128.0;
+  // Spread the batch when one product is too small to split well over threads
+  // (below 128^3 the row slabs get thin and each thread repacks all of B).
+  const bool spread =
+      batch >= threads && double(shape.m) * double(shape.n) * double(shape.k) < 128.0 * 128.0 * 128.0;
   auto one = [&](int64_t i, int product_threads) {
     GemmArgs g = shape;
     g.a = a[i];

@@ -97,10 +97,14 @@ TEST_CASE("reductions pass gradcheck over any dims, with and without keepdim") {
   CHECK(gradcheck([](const Vars& v) { return mean(v[0], {1}, true); }, {x}));
   CHECK(gradcheck([](const Vars& v) { return var(v[0], {2}); }, {x}));
   CHECK(gradcheck([](const Vars& v) { return var(v[0], {0, 1}, false, true); }, {x}));
-  CHECK(gradcheck([](const Vars& v) { return amax(v[0], {1}); }, {x}));
-  CHECK(gradcheck([](const Vars& v) { return amax(v[0]); }, {x}));
-  CHECK(gradcheck([](const Vars& v) { return max(v[0], 2); }, {x}));
-  CHECK(gradcheck([](const Vars& v) { return max(v[0], 0, true); }, {x}));
+  // Values 0.1 apart, in shuffled order: no two within eps of a tie.
+  std::vector<float> values(24);
+  for (int k = 0; k < 24; ++k) values[k] = 0.1f * float((k * 7) % 24) - 1.2f;
+  Tensor distinct = from_vector(values, {2, 3, 4});
+  CHECK(gradcheck([](const Vars& v) { return amax(v[0], {1}); }, {distinct}));
+  CHECK(gradcheck([](const Vars& v) { return amax(v[0]); }, {distinct}));
+  CHECK(gradcheck([](const Vars& v) { return max(v[0], 2); }, {distinct}));
+  CHECK(gradcheck([](const Vars& v) { return max(v[0], 0, true); }, {distinct}));
 }
 
 TEST_CASE("amax splits the gradient evenly between tied maxima") {

@@ -3,6 +3,7 @@
 // heads. Targets (% of the FMA peak measured in the same run):
 //   1 thread:  square 256..2048 >= 88%; attention shapes and the batch >= 80%
 //   2 threads: square 1024 and 2048 >= 80%
+#include <algorithm>
 #include <cstdio>
 #include <vector>
 
@@ -25,12 +26,21 @@ std::vector<float> filled(int64_t count, int seed) {
 // Repetitions so that one row of the table takes well under a second.
 int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
 
+// printf pads by bytes, and "·" and "ᵀ" take several: pad by characters instead.
+void print_padded(const char* text, int width) {
+  int chars = 0;
+  for (const char* p = text; *p; ++p) chars += (*p & 0xC0) != 0x80;  // skip UTF-8 continuation bytes
+  std::printf("%s%*s", text, std::max(0, width - chars), "");
+}
+
 struct Row {
   const Peak& peak;
   // Prints one line; target <= 0 means "no target for this row".
   void print(const char* kernel, const char* shape, double flops, double seconds, double target) const {
     double gflops = flops / seconds * 1e-9, percent = 100.0 * gflops / peak.fma_gflops;
-    std::printf("  %-6s %-28s %9.3f %9.1f %7.1f%%", kernel, shape, seconds * 1e3, gflops, percent);
+    std::printf("  %-6s ", kernel);
+    print_padded(shape, 28);
+    std::printf(" %9.3f %9.1f %7.1f%%", seconds * 1e3, gflops, percent);
     if (target > 0) std::printf("   >= %2.0f%%  %s", target, percent >= target ? "PASS" : "MISS");
     std::printf("\n");
   }
@@ -51,8 +61,9 @@ void bench_sgemm(const Peak& peak) {
   const Row row{peak};
   char shape[64];
   std::printf("\nsgemm, %d thread%s (peak %.1f GFLOP/s)\n", threads, threads == 1 ? "" : "s", peak.fma_gflops);
-  std::printf("  %-6s %-28s %9s %9s %8s   %s\n", "kernel", "shape (M,K)·(K,N)", "ms", "GFLOP/s", "% peak",
-              "target");
+  std::printf("  %-6s ", "kernel");
+  print_padded("shape (M,K)·(K,N)", 28);
+  std::printf(" %9s %9s %8s   %s\n", "ms", "GFLOP/s", "% peak", "target");
 
   for (int64_t n : {64, 128, 256, 512, 1024, 2048}) {
     double flops = 2.0 * n * n * n;

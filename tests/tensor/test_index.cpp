@@ -143,8 +143,8 @@ TEST_CASE("index errors name the op, the bad value and the valid range") {
                        "index_select: index 7 is out of range for dim 0 of size 5", heed::Error);
   CHECK_THROWS_WITH_AS(index_select(zeros({5, 2}), 1, Tensor{-1}),
                        "index_select: index -1 is out of range for dim 1 of size 2", heed::Error);
-  CHECK_THROWS_WITH_AS(gather(zeros({2, 3}), 1, reshape(Tensor{0, 1.5f}, {2, 1})), "gather: index 1.5 is not a whole number",
-                       heed::Error);
+  CHECK_THROWS_WITH_AS(gather(zeros({2, 3}), 1, reshape(Tensor{0, 1.5f}, {2, 1})),
+                       "gather: index 1.5 is not a whole number", heed::Error);
   CHECK_THROWS_WITH_AS(scatter_add({3}, 0, Tensor{3}, Tensor{1}),
                        "scatter_add: index 3 is out of range for dim 0 of size 3", heed::Error);
   CHECK_THROWS_WITH_AS(index_add({3, 2}, 0, Tensor{0.25f}, zeros({1, 2})),
@@ -155,12 +155,15 @@ TEST_CASE("index shape errors name both shapes") {
   CHECK_THROWS_WITH_AS(gather(zeros({2, 3}), 1, Tensor{0, 1}),
                        "gather: index of shape (2,) must have the rank of x (2, 3)", heed::Error);
   CHECK_THROWS_WITH_AS(gather(zeros({2, 3}), 1, zeros({3, 1})),
-                       "gather: index of shape (3, 1) is larger than x of shape (2, 3) at dim 0", heed::Error);
-  CHECK_THROWS_WITH_AS(index_add({4, 2}, 0, Tensor{0, 1}, zeros({2, 3})),
-                       "index_add: src of shape (2, 3) does not match index of shape (2,) into (4, 2) along dim 0 "
-                       "(expected (2, 2))",
+                       "gather: index of shape (3, 1) is larger than x of shape (2, 3) at dim 0",
                        heed::Error);
-  CHECK_THROWS_WITH_AS(masked_fill(zeros({2, 3}), zeros({2}), 1.0f),
-                       "masked_fill: cannot broadcast (2, 3) with (2,): sizes 3 and 2 at dim 1 differ and neither is 1",
-                       heed::Error);
+  CHECK_THROWS_WITH_AS(
+      index_add({4, 2}, 0, Tensor{0, 1}, zeros({2, 3})),
+      "index_add: src of shape (2, 3) does not match index of shape (2,) into (4, 2) along dim 0 "
+      "(expected (2, 2))",
+      heed::Error);
+  CHECK_THROWS_WITH_AS(
+      masked_fill(zeros({2, 3}), zeros({2}), 1.0f),
+      "masked_fill: cannot broadcast (2, 3) with (2,): sizes 3 and 2 at dim 1 differ and neither is 1",
+      heed::Error);
 }

@@ -93,18 +93,22 @@ TEST_CASE("split and chunk followed by cat give back the original") {
 
 TEST_CASE("join errors name the op, the offending tensor and the shapes") {
   CHECK_THROWS_WITH_AS(cat({}, 0), "cat: expected at least one tensor", heed::Error);
-  CHECK_THROWS_WITH_AS(cat({zeros({2, 3}), zeros({1, 3}), zeros({2, 4})}, 0),
-                       "cat: tensor 2 has shape (2, 4) but tensor 0 has shape (2, 3); sizes must match except in "
-                       "dim 0",
-                       heed::Error);
-  CHECK_THROWS_WITH_AS(cat({zeros({2, 3}), zeros({3})}, 1),
-                       "cat: tensor 1 has shape (3,) but tensor 0 has shape (2, 3); sizes must match except in dim 1",
-                       heed::Error);
-  CHECK_THROWS_WITH_AS(cat({zeros({0}), zeros({2, 3})}, 0),
-                       "cat: tensor 1 has shape (2, 3) but tensor 0 has shape (0,); sizes must match except in dim 0",
-                       heed::Error);
+  CHECK_THROWS_WITH_AS(
+      cat({zeros({2, 3}), zeros({1, 3}), zeros({2, 4})}, 0),
+      "cat: tensor 2 has shape (2, 4) but tensor 0 has shape (2, 3); sizes must match except in "
+      "dim 0",
+      heed::Error);
+  CHECK_THROWS_WITH_AS(
+      cat({zeros({2, 3}), zeros({3})}, 1),
+      "cat: tensor 1 has shape (3,) but tensor 0 has shape (2, 3); sizes must match except in dim 1",
+      heed::Error);
+  CHECK_THROWS_WITH_AS(
+      cat({zeros({0}), zeros({2, 3})}, 0),
+      "cat: tensor 1 has shape (2, 3) but tensor 0 has shape (0,); sizes must match except in dim 0",
+      heed::Error);
   CHECK_THROWS_WITH_AS(cat({scalar(1), scalar(2)}, 0),
-                       "cat: cannot concatenate a 0-dim tensor (tensor 0); unsqueeze it or use stack", heed::Error);
+                       "cat: cannot concatenate a 0-dim tensor (tensor 0); unsqueeze it or use stack",
+                       heed::Error);
   CHECK_THROWS_WITH_AS(stack({zeros({2}), zeros({3})}, 0),
                        "stack: tensor 1 has shape (3,) but tensor 0 has shape (2,); stack needs equal shapes",
                        heed::Error);

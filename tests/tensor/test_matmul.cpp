@@ -81,7 +81,8 @@ TEST_CASE("matmul of two vectors is a 0-dim dot product") {
 TEST_CASE("matmul promotes a 1-D operand to a matrix and removes the added dim") {
   Generator gen(2);
   Tensor v = randn({5}, gen);
-  Tensor m = randn({5, 7}, gen), mt = randn({3, 5}, gen), batch = randn({2, 5, 4}, gen), batch_t = randn({2, 3, 5}, gen);
+  Tensor m = randn({5, 7}, gen), mt = randn({3, 5}, gen), batch = randn({2, 5, 4}, gen),
+         batch_t = randn({2, 3, 5}, gen);
   CHECK(matmul(v, m).shape() == Shape{7});
   CHECK(matmul(mt, v).shape() == Shape{3});
   CHECK(matmul(v, batch).shape() == Shape{2, 4});
@@ -187,9 +188,11 @@ TEST_CASE("matmul errors name both shapes") {
                        "matmul: cannot multiply (2, 3) by (4, 5): inner sizes 3 and 4 differ", heed::Error);
   CHECK_THROWS_WITH_AS(matmul(zeros({3}), zeros({4})),
                        "matmul: cannot multiply (3,) by (4,): inner sizes 3 and 4 differ", heed::Error);
-  CHECK_THROWS_WITH_AS(matmul(zeros({2, 3, 4}), zeros({3, 4, 5})),
-                       "matmul: cannot multiply (2, 3, 4) by (3, 4, 5): batch dims (2,) and (3,) do not broadcast",
-                       heed::Error);
+  CHECK_THROWS_WITH_AS(
+      matmul(zeros({2, 3, 4}), zeros({3, 4, 5})),
+      "matmul: cannot multiply (2, 3, 4) by (3, 4, 5): batch dims (2,) and (3,) do not broadcast",
+      heed::Error);
   CHECK_THROWS_WITH_AS(matmul(scalar(2.0f), zeros({3})),
-                       "matmul: cannot multiply () by (3,): both operands need at least one dimension", heed::Error);
+                       "matmul: cannot multiply () by (3,): both operands need at least one dimension",
+                       heed::Error);
 }

@@ -87,7 +87,7 @@ TEST_CASE("long rows wrap at 80 columns") {
 
 TEST_CASE("more than 1000 elements are summarized with the first and last 3 along each dim") {
   CHECK(to_string(arange(1001)) == "tensor([   0.,    1.,    2.,  ...,  998.,  999., 1000.])");
-  CHECK(to_string(arange(1000)) .size() > 1000);  // 1000 elements print in full
+  CHECK(to_string(arange(1000)).find("...") == std::string::npos);  // 1000 elements print in full
   CHECK(to_string(ones({40, 40})) ==
         "tensor([[1., 1., 1.,  ..., 1., 1., 1.],\n"
         "        [1., 1., 1.,  ..., 1., 1., 1.],\n"
@@ -103,15 +103,26 @@ TEST_CASE("more than 1000 elements are summarized with the first and last 3 alon
 }
 
 TEST_CASE("summarized 3-D tensors elide whole matrices") {
-  Tensor t = reshape(arange(7 * 2 * 100), {7, 2, 100}) + 100;
-  std::string s = to_string(t);
-  CHECK(s.rfind("tensor([[[   0.,    1.,    2.,  ...,   97.,   98.,   99.],\n"
-                "         [ 100.,  101.,  102.,  ...,  197.,  198.,  199.]],\n"
-                "\n"
-                "        [[ 200.,",
-                0) == 0);
-  CHECK(s.find("]],\n\n        ...,\n\n        [[ 800.,") != std::string::npos);
-  CHECK(s.size() - s.rfind("[1300.,") == std::string("[1300., 1301., 1302.,  ..., 1397., 1398., 1399.]]])").size());
+  CHECK(to_string(reshape(arange(7 * 2 * 100), {7, 2, 100}) + 100) ==
+        "tensor([[[ 100.,  101.,  102.,  ...,  197.,  198.,  199.],\n"
+        "         [ 200.,  201.,  202.,  ...,  297.,  298.,  299.]],\n"
+        "\n"
+        "        [[ 300.,  301.,  302.,  ...,  397.,  398.,  399.],\n"
+        "         [ 400.,  401.,  402.,  ...,  497.,  498.,  499.]],\n"
+        "\n"
+        "        [[ 500.,  501.,  502.,  ...,  597.,  598.,  599.],\n"
+        "         [ 600.,  601.,  602.,  ...,  697.,  698.,  699.]],\n"
+        "\n"
+        "        ...,\n"
+        "\n"
+        "        [[ 900.,  901.,  902.,  ...,  997.,  998.,  999.],\n"
+        "         [1000., 1001., 1002.,  ..., 1097., 1098., 1099.]],\n"
+        "\n"
+        "        [[1100., 1101., 1102.,  ..., 1197., 1198., 1199.],\n"
+        "         [1200., 1201., 1202.,  ..., 1297., 1298., 1299.]],\n"
+        "\n"
+        "        [[1300., 1301., 1302.,  ..., 1397., 1398., 1399.],\n"
+        "         [1400., 1401., 1402.,  ..., 1497., 1498., 1499.]]])");
 }
 
 TEST_CASE("operator<< writes the same string") {

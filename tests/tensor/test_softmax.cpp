@@ -91,15 +91,17 @@ TEST_CASE("masked_softmax gives hidden entries zero weight and renormalizes the 
   Tensor y = masked_softmax(x, mask, -1);
   CHECK(y.at({0, 1}) == 0.0f);
   CHECK(y.at({1, 0}) == 0.0f);
-  CHECK(allclose(y, Tensor{{1 / (1 + std::exp(2.0f)), 0, 1 / (1 + std::exp(-2.0f))},
-                           {0, 1 / (1 + std::exp(1.0f)), 1 / (1 + std::exp(-1.0f))}},
+  CHECK(allclose(y,
+                 Tensor{{1 / (1 + std::exp(2.0f)), 0, 1 / (1 + std::exp(-2.0f))},
+                        {0, 1 / (1 + std::exp(1.0f)), 1 / (1 + std::exp(-1.0f))}},
                  1e-5f, 1e-7f));
 }
 
 TEST_CASE("masked_softmax of a fully masked row is zeros, not NaN") {
   Tensor y = masked_softmax(Tensor{{1, 2, 3}, {4, 5, 6}}, Tensor{{1, 1, 1}, {0, 0, 1}}, 1);
   CHECK(equal(select(y, 0, 0), zeros({3})));
-  CHECK(allclose(select(y, 0, 1), Tensor{1 / (1 + std::exp(1.0f)), 1 / (1 + std::exp(-1.0f)), 0}, 1e-5f, 1e-7f));
+  CHECK(allclose(select(y, 0, 1), Tensor{1 / (1 + std::exp(1.0f)), 1 / (1 + std::exp(-1.0f)), 0}, 1e-5f,
+                 1e-7f));
 }
 
 TEST_CASE("masked_softmax broadcasts a causal (T, S) mask over (B, H, T, S) scores") {
@@ -117,7 +119,7 @@ TEST_CASE("masked_softmax broadcasts a causal (T, S) mask over (B, H, T, S) scor
 
 TEST_CASE("masked_softmax along a non-last dim of a non-contiguous input") {
   Generator gen(5);
-  Tensor x = transpose(randn({6, 4}, gen), 0, 1);  // (4, 6)
+  Tensor x = transpose(randn({6, 4}, gen), 0, 1);     // (4, 6)
   Tensor mask = reshape(Tensor{0, 1, 0, 1}, {4, 1});  // hides rows 1 and 3
   Tensor y = masked_softmax(x, mask, 0);
   CHECK(allclose(y, naive_softmax(masked_fill(x, mask, -kInf), 0), 1e-5f, 1e-7f));

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <limits>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tensor/kernels/simd.h"
@@ -73,7 +74,8 @@ void check_exp_sweep(bool nonpositive) {
     worst = std::max(worst, check_exp(xs[i], ys[i]));
   }
   CHECK(worst <= kMaxRelError);
-  MESSAGE(V::name, (nonpositive ? " exp_nonpositive" : " exp"), ": max relative error ", worst);
+  std::string label = std::string(V::name) + (nonpositive ? " exp_nonpositive" : " exp");
+  MESSAGE(label, ": max relative error ", worst);
 }
 
 TEST_CASE("exp matches std::exp to 1.9e-7 over the whole float range, native and scalar") {
@@ -139,7 +141,7 @@ void check_same_bits(Op op, const std::vector<float>& a, const std::vector<float
 }
 
 TEST_CASE("the native SIMD back end computes what the scalar back end computes") {
-  MESSAGE("native back end: ", Vec::name, " (", Vec::width, " floats)");
+  MESSAGE("native back end: ", std::string(Vec::name), " (", Vec::width, " floats)");
   auto a = random_values(1, -100, 100), b = random_values(2, -100, 100), c = random_values(3, -1, 1);
   for (size_t i = 0; i < a.size(); i += 7) b[i] = a[i];  // equal pairs for max/min/select
 
