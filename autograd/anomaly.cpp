@@ -32,8 +32,10 @@ int64_t first_non_finite(const Tensor& t) {
 // "NaN (first at element 3 of (2, 4))"
 std::string what_went_wrong(const Tensor& t, int64_t at) {
   float v = contiguous(t).data()[at];
-  return detail::concat(std::isnan(v) ? "NaN" : v > 0 ? "Inf" : "-Inf", " (first at element ", at, " of ",
-                        t.shape(), ")");
+  return detail::concat(std::isnan(v) ? "NaN"
+                        : v > 0       ? "Inf"
+                                      : "-Inf",
+                        " (first at element ", at, " of ", t.shape(), ")");
 }
 
 std::string describe_inputs(const std::vector<Variable>& inputs) {
@@ -56,11 +58,13 @@ namespace detail {
 std::string describe(const Variable& v) {
   const VariableImpl& impl = *v.impl();
   if (!impl.name.empty()) return concat("'", impl.name, "' ", impl.value.shape());
-  if (impl.node) return concat("the ", impl.value.shape(), " output of ", impl.node->op, " #", impl.node->sequence);
+  if (impl.node)
+    return concat("the ", impl.value.shape(), " output of ", impl.node->op, " #", impl.node->sequence);
   return concat("a ", impl.value.shape(), impl.requires_grad ? " leaf" : " constant");
 }
 
-void check_forward(const char* op, uint64_t sequence, const Tensor& value, const std::vector<Variable>& inputs) {
+void check_forward(const char* op, uint64_t sequence, const Tensor& value,
+                   const std::vector<Variable>& inputs) {
   int64_t at = first_non_finite(value);
   if (at < 0) return;
   std::string upstream;

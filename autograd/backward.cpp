@@ -25,9 +25,12 @@ thread_local uint64_t t_pass = 0;
 // still hold (the closure's grad_output, a saved tensor, a broadcast view) is
 // never written, so a closure may return its grad_output as is.
 void accumulate(Tensor& acc, Tensor g) {
-  if (!acc.defined()) acc = std::move(g);
-  else if (acc.storage().use_count() == 1 && acc.is_contiguous()) add_(acc, g);
-  else acc = add(acc, g);
+  if (!acc.defined())
+    acc = std::move(g);
+  else if (acc.storage().use_count() == 1 && acc.is_contiguous())
+    add_(acc, g);
+  else
+    acc = add(acc, g);
 }
 
 // A leaf's grad outlives backward and optimizers update it in place, so it must
@@ -73,7 +76,8 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
   HEED_CHECK(defined(), "backward: the Variable is undefined (default-constructed)");
   detail::restart_sequence();
   detail::VariableImpl& out = *impl();
-  HEED_CHECK(out.requires_grad, "backward: this Variable does not require a gradient: it is a constant, or "
+  HEED_CHECK(out.requires_grad,
+             "backward: this Variable does not require a gradient: it is a constant, or "
              "no input of the ops that made it requires one (or they ran under NoGradGuard)");
   Tensor seed;
   if (grad.defined()) {
@@ -103,8 +107,9 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
       if (!grad_output.defined()) continue;  // every path here returned "no gradient"
       Grads grads = node.backward(grad_output);
       if (!retain_graph) node.backward = nullptr;  // its saved tensors go now, not at the end
-      HEED_CHECK(grads.size() == node.inputs.size(), "backward: the backward of ", node.op, " #", node.sequence,
-                 " returned ", grads.size(), " gradients for its ", node.inputs.size(), " inputs");
+      HEED_CHECK(grads.size() == node.inputs.size(), "backward: the backward of ", node.op, " #",
+                 node.sequence, " returned ", grads.size(), " gradients for its ", node.inputs.size(),
+                 " inputs");
       if (anomaly) detail::check_backward(node, grad_output, grads);
       for (size_t i = 0; i < grads.size(); ++i) {
         detail::VariableImpl& input = *node.inputs[i].impl();
@@ -112,15 +117,20 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
         HEED_CHECK(grads[i].shape() == input.value.shape(), "backward: ", node.op, " #", node.sequence,
                    " gave input ", i, " a gradient of shape ", grads[i].shape(), " but that input has shape ",
                    input.value.shape());
-        if (input.node) accumulate(input.node->grad, std::move(grads[i]));
-        else accumulate_leaf(input.grad, std::move(grads[i]));
+        if (input.node)
+          accumulate(input.node->grad, std::move(grads[i]));
+        else
+          accumulate_leaf(input.grad, std::move(grads[i]));
       }
     }
   } catch (...) {
-    // Leave no half-summed gradients behind, and no node whose closure is gone.
+    // Leave no half-summed node gradient behind (leaves keep what they already got),
+    // and no node whose closure is gone but which looks usable.
     for (detail::Node* node : order) {
-      if (retain_graph) node->grad = Tensor();
-      else node->release();
+      if (retain_graph)
+        node->grad = Tensor();
+      else
+        node->release();
     }
     throw;
   }

@@ -71,8 +71,8 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
   std::vector<Variable> constants(inputs.begin(), inputs.end());
   auto loss = [&] {
     Tensor y = contiguous(f(constants).value());
-    HEED_CHECK(y.shape() == r.shape(), "gradcheck: f returned shape ", y.shape(), " for perturbed inputs but ",
-               r.shape(), " at first");
+    HEED_CHECK(y.shape() == r.shape(), "gradcheck: f returned shape ", y.shape(),
+               " for perturbed inputs but ", r.shape(), " at first");
     double total = 0;
     for (int64_t k = 0; k < y.numel(); ++k) total += double(y.data()[k]) * double(r.data()[k]);
     return total;
@@ -108,12 +108,14 @@ GradcheckResult gradcheck(const std::function<Variable(const std::vector<Variabl
 
   auto line = [&](const Mismatch& m) {
     return detail::concat("input ", m.input, ", element ", m.element, " ",
-                          index_of(inputs[m.input].shape(), m.element), ": analytic ", m.analytic, ", numeric ",
-                          m.numeric, ", relative error ", relative_error(m.analytic, m.numeric));
+                          index_of(inputs[m.input].shape(), m.element), ": analytic ", m.analytic,
+                          ", numeric ", m.numeric, ", relative error ",
+                          relative_error(m.analytic, m.numeric));
   };
-  std::string report = detail::concat("gradcheck failed for ", failures.size(), " of ", checked,
-                                      " elements of d sum(f(x) * r) / dx, r a fixed random projection (eps ", options.eps, ", atol ", options.atol, ", rtol ",
-                                      options.rtol, ")\n  worst: ", line(worst));
+  std::string report =
+      detail::concat("gradcheck failed for ", failures.size(), " of ", checked,
+                     " elements of d sum(f(x) * r) / dx, r a fixed random projection (eps ", options.eps,
+                     ", atol ", options.atol, ", rtol ", options.rtol, ")\n  worst: ", line(worst));
   for (size_t j = 0; j < failures.size() && j < 5; ++j) report += "\n  " + line(failures[j]);
   if (failures.size() > 5) report += detail::concat("\n  ... and ", failures.size() - 5, " more");
   return {false, report};

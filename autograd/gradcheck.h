@@ -32,10 +32,10 @@
 namespace heed {
 
 struct GradcheckOptions {
-  double eps = 1e-2;   // step relative to max(1, |x|)
+  double eps = 1e-2;  // step relative to max(1, |x|)
   double atol = 2e-3;
   double rtol = 1e-2;
-  uint64_t seed = 0;   // of the projection r
+  uint64_t seed = 0;  // of the projection r
 };
 
 struct GradcheckResult {

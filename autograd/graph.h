@@ -29,13 +29,13 @@ struct Node {
   Node& operator=(const Node&) = delete;
 
   const char* op;
-  Shape shape;                  // of the output
+  Shape shape;  // of the output
   std::vector<Variable> inputs;
-  BackwardFn backward;          // d loss / d output -> d loss / d inputs
-  uint64_t sequence;            // k: the k-th op recorded on this thread since the last backward()
-  Tensor grad;                  // d loss / d output, summed over paths while backward runs
-  uint64_t visited = 0;         // the backward pass that last sorted this node
-  bool freed = false;           // backward released inputs and closure (no retain_graph)
+  BackwardFn backward;   // d loss / d output -> d loss / d inputs
+  uint64_t sequence;     // k: the k-th op recorded on this thread since the last backward()
+  Tensor grad;           // d loss / d output, summed over paths while backward runs
+  uint64_t visited = 0;  // the backward pass that last sorted this node
+  bool freed = false;    // backward released inputs and closure (no retain_graph)
 
   // Drops what backward needs (inputs, closure and the tensors it saved).
   void release();
@@ -45,9 +45,9 @@ struct Node {
 // allocation per recorded op instead of two.
 struct VariableImpl {
   Tensor value;
-  Tensor grad;                  // leaves only
+  Tensor grad;  // leaves only
   bool requires_grad = false;
-  std::optional<Node> node;     // the op that made it; empty for a leaf
+  std::optional<Node> node;  // the op that made it; empty for a leaf
   std::string name;
 
   Node* producer() { return node ? &*node : nullptr; }
@@ -57,7 +57,8 @@ struct VariableImpl {
 uint64_t next_sequence();
 
 // Anomaly mode hooks (autograd/anomaly.cpp); called only when it is on.
-void check_forward(const char* op, uint64_t sequence, const Tensor& value, const std::vector<Variable>& inputs);
+void check_forward(const char* op, uint64_t sequence, const Tensor& value,
+                   const std::vector<Variable>& inputs);
 void check_backward(const Node& node, const Tensor& grad_output, const Grads& grads);
 // "'x' (3, 4)" for a named Variable, else "a (3, 4) leaf" or "the (3, 4) output of mul #4".
 std::string describe(const Variable& v);

@@ -48,7 +48,8 @@ Variable operator/(float a, const Variable& b);
 // ------------------------------------------------------------- reductions
 Variable sum(const Variable& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 Variable mean(const Variable& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
-Variable var(const Variable& x, const std::vector<int64_t>& dims = {}, bool unbiased = true, bool keepdim = false);
+Variable var(const Variable& x, const std::vector<int64_t>& dims = {}, bool unbiased = true,
+             bool keepdim = false);
 Variable amax(const Variable& x, const std::vector<int64_t>& dims = {}, bool keepdim = false);
 // Values only; the indices of max(Tensor) carry no gradient.
 Variable max(const Variable& x, int64_t dim, bool keepdim = false);
@@ -74,6 +75,8 @@ Variable log_softmax(const Variable& x, int64_t dim);
 Variable masked_softmax(const Variable& x, const Tensor& mask, int64_t dim);
 
 // ------------------------------------------------------------- selection, joining
+// Index and mask tensors are constants: only x (a, b, the xs) get gradients.
+// split and chunk record one op per piece; their gradients add up in x.
 Variable masked_fill(const Variable& x, const Tensor& mask, float value);
 Variable where(const Tensor& cond, const Variable& a, const Variable& b);
 Variable gather(const Variable& x, int64_t dim, const Tensor& index);
@@ -88,7 +91,8 @@ enum class Reduction { Mean, Sum, None };
 
 // logits: (N, C), target: (N,) class ids as floats  ->  a scalar (Mean, Sum) or (N,) (None).
 // Rows whose target is ignore_index count for nothing (and not in the mean's
-// denominator). With label_smoothing e the target distribution is
+// denominator; with every row ignored the mean is 0, not NaN). Reshape
+// (B, T, C) logits to (B*T, C) first. With label_smoothing e the target distribution is
 // (1 - e) * onehot + e / C. Fused: log_softmax + NLL in one backward,
 // grad = softmax - target_distribution.
 Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index = -100,
@@ -98,9 +102,11 @@ Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignor
                   Reduction reduction = Reduction::Mean);
 Variable mse_loss(const Variable& input, const Variable& target, Reduction reduction = Reduction::Mean);
 // Normalizes over the last dim: x: (..., D), weight and bias: (D,)  ->  (..., D).
+// Biased variance (divides by D), as torch.nn.LayerNorm.
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps = 1e-5f);
-// Zeros each element with probability p and scales the rest by 1 / (1 - p) when
-// training; the identity otherwise. The mask is drawn from gen and saved for backward.
+// Zeros each element with probability p (in [0, 1]) and scales the rest by
+// 1 / (1 - p) when training; returns x itself otherwise (or when p is 0). The
+// mask is drawn from gen (the same seed gives the same mask) and saved for backward.
 Variable dropout(const Variable& x, float p, bool training, Generator& gen);
 // weight: (V, D), ids: any shape of whole numbers  ->  ids.shape + (D,).
 // Rows equal to padding_idx (when >= 0) get no gradient.

@@ -118,26 +118,27 @@ Variable div(const Variable& a, const Variable& b) {
                 [y, sa = a.shape(), b = b.value(), need_a = a.requires_grad(),
                  need_b = b.requires_grad()](const Tensor& grad) {
                   Tensor grad_over_b = grad / b;
-                  return Grads{need_a ? unbroadcast(grad_over_b, sa) : Tensor(),              // d(a/b)/da = 1/b
-                               need_b ? unbroadcast(-grad_over_b * y, b.shape()) : Tensor()};  // d(a/b)/db = -a/b^2
+                  return Grads{
+                      need_a ? unbroadcast(grad_over_b, sa) : Tensor(),               // d(a/b)/da = 1/b
+                      need_b ? unbroadcast(-grad_over_b * y, b.shape()) : Tensor()};  // d(a/b)/db = -a/b^2
                 });
 }
 
 // The larger input gets the gradient; at a tie, a does (as the forward picks a).
 Variable maximum(const Variable& a, const Variable& b) {
-  return record("maximum", maximum(a.value(), b.value()), {a, b},
-                [a = a.value(), b = b.value()](const Tensor& grad) {
-                  Tensor a_wins = ge(a, b);
-                  return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
-                });
+  return record(
+      "maximum", maximum(a.value(), b.value()), {a, b}, [a = a.value(), b = b.value()](const Tensor& grad) {
+        Tensor a_wins = ge(a, b);
+        return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
+      });
 }
 
 Variable minimum(const Variable& a, const Variable& b) {
-  return record("minimum", minimum(a.value(), b.value()), {a, b},
-                [a = a.value(), b = b.value()](const Tensor& grad) {
-                  Tensor a_wins = le(a, b);
-                  return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
-                });
+  return record(
+      "minimum", minimum(a.value(), b.value()), {a, b}, [a = a.value(), b = b.value()](const Tensor& grad) {
+        Tensor a_wins = le(a, b);
+        return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
+      });
 }
 
 // ------------------------------------------------------------- with a float

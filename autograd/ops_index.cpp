@@ -25,11 +25,12 @@ Variable masked_fill(const Variable& x, const Tensor& mask, float value) {
 
 // out = a where cond, else b: each element's gradient goes to the side it came from.
 Variable where(const Tensor& cond, const Variable& a, const Variable& b) {
-  return record("where", where(cond, a.value(), b.value()), {a, b},
-                [cond, sa = a.shape(), sb = b.shape()](const Tensor& grad) {
-                  Tensor zero = scalar(0.0f);
-                  return Grads{unbroadcast(where(cond, grad, zero), sa), unbroadcast(where(cond, zero, grad), sb)};
-                });
+  return record(
+      "where", where(cond, a.value(), b.value()), {a, b},
+      [cond, sa = a.shape(), sb = b.shape()](const Tensor& grad) {
+        Tensor zero = scalar(0.0f);
+        return Grads{unbroadcast(where(cond, grad, zero), sa), unbroadcast(where(cond, zero, grad), sb)};
+      });
 }
 
 // ------------------------------------------------------------- gather, index_select

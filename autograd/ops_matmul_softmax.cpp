@@ -15,21 +15,22 @@ namespace heed {
 // for b; the backward works on those matrices and reshapes at the end.
 Variable matmul(const Variable& a, const Variable& b) {
   Tensor out = matmul(a.value(), b.value());
-  return record("matmul", out, {a, b},
-                [a = a.value(), b = b.value(), need_a = a.requires_grad(),
-                 need_b = b.requires_grad()](const Tensor& grad) {
-                  Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
-                  Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
-                  Tensor g = grad;  // put back the dims a 1-D operand dropped
-                  if (a.dim() == 1) g = unsqueeze(g, g.dim() - (b.dim() == 1 ? 0 : 1));
-                  if (b.dim() == 1) g = unsqueeze(g, g.dim());
-                  Tensor grad_a, grad_b;
-                  if (need_a)
-                    grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2.shape()), a.shape());
-                  if (need_b)
-                    grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2.shape()), b.shape());
-                  return Grads{grad_a, grad_b};
-                });
+  return record(
+      "matmul", out, {a, b},
+      [a = a.value(), b = b.value(), need_a = a.requires_grad(),
+       need_b = b.requires_grad()](const Tensor& grad) {
+        Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+        Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+        Tensor g = grad;  // put back the dims a 1-D operand dropped
+        if (a.dim() == 1) g = unsqueeze(g, g.dim() - (b.dim() == 1 ? 0 : 1));
+        if (b.dim() == 1) g = unsqueeze(g, g.dim());
+        Tensor grad_a, grad_b;
+        if (need_a)
+          grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2.shape()), a.shape());
+        if (need_b)
+          grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2.shape()), b.shape());
+        return Grads{grad_a, grad_b};
+      });
 }
 
 // ------------------------------------------------------------- softmax

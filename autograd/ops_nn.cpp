@@ -11,8 +11,9 @@ namespace {
 // Reads target: (N,) class ids, checking each is a whole number in [0, C) or ignore_index.
 std::vector<int64_t> read_targets(const Tensor& target, int64_t n, int64_t classes, int64_t ignore_index,
                                   const char* op) {
-  HEED_CHECK(target.defined() && target.dim() == 1 && target.size(0) == n, op, ": target must have shape (", n,
-             ",) for ", n, " rows of logits, got ", target.defined() ? to_string(target.shape()) : "undefined");
+  HEED_CHECK(target.defined() && target.dim() == 1 && target.size(0) == n, op, ": target must have shape (",
+             n, ",) for ", n, " rows of logits, got ",
+             target.defined() ? to_string(target.shape()) : "undefined");
   Tensor t = contiguous(target);
   std::vector<int64_t> ids(n);
   for (int64_t i = 0; i < n; ++i) {
@@ -65,8 +66,8 @@ void check_logits(const Variable& logits, const char* op) {
 // distribution q_i = (1 - e) onehot(t_i) + e / C,
 //   loss_i = -sum_j q_ij lsm_ij      d loss_i / d logits_i = softmax(logits_i) - q_i
 // An ignored row has loss 0 and gradient 0.
-Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index, float label_smoothing,
-                       Reduction reduction) {
+Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index,
+                       float label_smoothing, Reduction reduction) {
   check_logits(logits, "cross_entropy");
   const int64_t n = logits.size(0), c = logits.size(1);
   const float e = label_smoothing;
@@ -84,8 +85,8 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   int64_t counted = 0;
   Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
   return record("cross_entropy", out, {logits},
-                [lsm, ids = std::move(ids), ignore_index, e, weights = RowWeights{reduction, counted}](
-                    const Tensor& grad_output) {
+                [lsm, ids = std::move(ids), ignore_index, e,
+                 weights = RowWeights{reduction, counted}](const Tensor& grad_output) {
                   const int64_t n = lsm.size(0), c = lsm.size(1);
                   Tensor grad = contiguous(grad_output);
                   Tensor dlogits = zeros(lsm.shape());
@@ -103,7 +104,8 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
 
 // log_probs: (N, C), target: (N,). loss_i = -log_probs[i, t_i], so the only
 // non-zero gradient of row i is -1 at its target.
-Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignore_index, Reduction reduction) {
+Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignore_index,
+                  Reduction reduction) {
   check_logits(log_probs, "nll_loss");
   const int64_t n = log_probs.size(0), c = log_probs.size(1);
   std::vector<int64_t> ids = read_targets(target, n, c, ignore_index, "nll_loss");
@@ -114,8 +116,8 @@ Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignor
   int64_t counted = 0;
   Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
   return record("nll_loss", out, {log_probs},
-                [shape = lp.shape(), ids = std::move(ids), ignore_index, weights = RowWeights{reduction, counted}](
-                    const Tensor& grad_output) {
+                [shape = lp.shape(), ids = std::move(ids), ignore_index,
+                 weights = RowWeights{reduction, counted}](const Tensor& grad_output) {
                   Tensor grad = contiguous(grad_output);
                   Tensor dlp = zeros(shape);
                   for (int64_t i = 0; i < shape[0]; ++i)
@@ -126,8 +128,8 @@ Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignor
 
 // Composed, not fused: (input - target)^2 reduced; its backward is 2 (input - target).
 Variable mse_loss(const Variable& input, const Variable& target, Reduction reduction) {
-  HEED_CHECK(input.shape() == target.shape(), "mse_loss: input has shape ", input.shape(), " but target has shape ",
-             target.shape());
+  HEED_CHECK(input.shape() == target.shape(), "mse_loss: input has shape ", input.shape(),
+             " but target has shape ", target.shape());
   Variable diff = input - target;
   Variable squared = diff * diff;
   if (reduction == Reduction::None) return squared;
@@ -143,9 +145,9 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 //   dweight = sum over rows of grad * xhat,  dbias = sum over rows of grad
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps) {
   const int64_t d = x.dim() > 0 ? x.size(-1) : 0;
-  HEED_CHECK(x.dim() > 0 && weight.shape() == Shape{d} && bias.shape() == Shape{d},
-             "layer_norm: x of shape ", x.shape(), " needs weight and bias of shape (", d, ",), got ",
-             weight.shape(), " and ", bias.shape());
+  HEED_CHECK(x.dim() > 0 && weight.shape() == Shape{d} && bias.shape() == Shape{d}, "layer_norm: x of shape ",
+             x.shape(), " needs weight and bias of shape (", d, ",), got ", weight.shape(), " and ",
+             bias.shape());
   const int64_t rows = d > 0 ? x.numel() / d : 0;
   Tensor xc = contiguous(x.value()), w = contiguous(weight.value()), b = contiguous(bias.value());
   Tensor y = empty(x.shape()), xhat = empty(x.shape()), rstd = empty({rows});

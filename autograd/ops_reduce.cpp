@@ -29,9 +29,8 @@ int64_t reduced_count(const Shape& x, const std::vector<int64_t>& dims) {
 }  // namespace
 
 Variable sum(const Variable& x, const std::vector<int64_t>& dims, bool keepdim) {
-  return record("sum", sum(x.value(), dims, keepdim), {x}, [shape = x.shape(), dims](const Tensor& grad) {
-    return Grads{spread(grad, shape, dims)};
-  });
+  return record("sum", sum(x.value(), dims, keepdim), {x},
+                [shape = x.shape(), dims](const Tensor& grad) { return Grads{spread(grad, shape, dims)}; });
 }
 
 // mean = sum / n: each element's weight is 1/n.
@@ -44,12 +43,13 @@ Variable mean(const Variable& x, const std::vector<int64_t>& dims, bool keepdim)
 // var = sum (x - mean)^2 / (n - u), u = 1 when unbiased:
 // d var/dx_i = 2 (x_i - mean) / (n - u)  (the mean's own dependence on x_i sums to zero).
 Variable var(const Variable& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
-  return record("var", var(x.value(), dims, unbiased, keepdim), {x},
-                [x = x.value(), dims, unbiased](const Tensor& grad) {
-                  float n = float(reduced_count(x.shape(), dims));
-                  Tensor centered = x - mean(x, dims, /*keepdim=*/true);
-                  return Grads{spread(grad, x.shape(), dims) * centered * (2.0f / (n - (unbiased ? 1.0f : 0.0f)))};
-                });
+  return record(
+      "var", var(x.value(), dims, unbiased, keepdim), {x},
+      [x = x.value(), dims, unbiased](const Tensor& grad) {
+        float n = float(reduced_count(x.shape(), dims));
+        Tensor centered = x - mean(x, dims, /*keepdim=*/true);
+        return Grads{spread(grad, x.shape(), dims) * centered * (2.0f / (n - (unbiased ? 1.0f : 0.0f)))};
+      });
 }
 
 // The maximum's gradient goes to the elements equal to it, split evenly on a tie.

@@ -126,10 +126,10 @@ void Module::load(const std::string& path, const LoadOptions& options) {
       shapes << "\n  " << name << ": the file has " << it->second.shape() << ", the module " << p.shape();
     }
   }
-  for (const auto& [name, t] : file.tensors) {
-    bool known = std::any_of(params.begin(), params.end(), [&](const auto& entry) { return entry.first == name; });
-    if (!known) unexpected << (unexpected.tellp() > 0 ? ", " : "") << name;
-  }
+  std::set<std::string> known;
+  for (const auto& entry : params) known.insert(entry.first);
+  for (const auto& entry : file.tensors)
+    if (!known.count(entry.first)) unexpected << (unexpected.tellp() > 0 ? ", " : "") << entry.first;
   std::string where = "Module::load: " + path + " into " + type_name_ + ": ";
   HEED_CHECK(shapes.tellp() == 0, where, "shapes differ for", shapes.str());
   if (options.strict) {

@@ -6,8 +6,10 @@
 // and comparisons with NaN are false (ne is true).
 #include <array>
 #include <cmath>
+#include <type_traits>
 
 #include "tensor/iter.h"
+#include "tensor/kernels/vmath.h"
 #include "tensor/ops.h"
 
 namespace heed {
@@ -24,20 +26,39 @@ void check_defined(const Tensor& t, const char* op) {
 
 // y = f(x), y: x's shape. The unit-step loop is a separate branch so the
 // compiler vectorizes it.
-template <class F>
-Tensor unary(const Tensor& x, const char* op, F f) {
+// `row(in, out, n)`, when given, replaces the unit-step loop.
+struct NoRowKernel {};
+
+template <class F, class Row = NoRowKernel>
+Tensor unary(const Tensor& x, const char* op, F f, Row row = {}) {
   check_defined(x, op);
   Tensor y = empty(x.shape());
   detail::for_each_row<2>(x.shape(), {y.strides(), x.strides()}, {y.data(), x.data()},
-                          [f](Ptrs2 p, Steps2 s, int64_t n) {
+                          [f, row](Ptrs2 p, Steps2 s, int64_t n) {
                             float* __restrict out = p[0];
                             const float* __restrict in = p[1];
+                            if constexpr (!std::is_same_v<Row, NoRowKernel>) {
+                              if (s[1] == 1) return row(in, out, n);
+                            }
                             if (s[1] == 1)
                               for (int64_t i = 0; i < n; ++i) out[i] = f(in[i]);
                             else
                               for (int64_t i = 0; i < n; ++i) out[i] = f(in[i * s[1]]);
                           });
   return y;
+}
+
+// unary() for the transcendental ops, with f a generic lambda over the simd.h
+// vector types: a unit-step row runs simd::Vec wide and its tail with VecScalar
+// (the same code, so the tail cannot disagree with the body).
+template <class F>
+Tensor unary_simd(const Tensor& x, const char* op, F f) {
+  using simd::Vec, simd::VecScalar;
+  return unary(x, op, [f](float v) { return f(VecScalar{v}).v; }, [f](const float* in, float* out, int64_t n) {
+    int64_t i = 0;
+    for (; i + Vec::width <= n; i += Vec::width) f(Vec::load(in + i)).store(out + i);
+    for (; i < n; ++i) out[i] = f(VecScalar{in[i]}).v;
+  });
 }
 
 // y = f(a, b), y: broadcast(a, b). Fast paths: both unit-step, or one operand
@@ -68,32 +89,26 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   return y;
 }
 
-// 1 / (1 + e^-x) overflows nothing: e^-|x| <= 1 on both branches.
-float stable_sigmoid(float x) {
-  if (x >= 0.0f) return 1.0f / (1.0f + std::exp(-x));
-  float e = std::exp(x);
-  return e / (1.0f + e);
-}
-
 }  // namespace
 
 // ------------------------------------------------------------- unary
 Tensor neg(const Tensor& x) { return unary(x, "neg", [](float v) { return -v; }); }
-Tensor exp(const Tensor& x) { return unary(x, "exp", [](float v) { return std::exp(v); }); }
+Tensor exp(const Tensor& x) { return unary_simd(x, "exp", [](auto v) { return simd::exp(v); }); }
 Tensor log(const Tensor& x) { return unary(x, "log", [](float v) { return std::log(v); }); }
 Tensor sqrt(const Tensor& x) { return unary(x, "sqrt", [](float v) { return std::sqrt(v); }); }
 Tensor abs(const Tensor& x) { return unary(x, "abs", [](float v) { return std::fabs(v); }); }
-Tensor tanh(const Tensor& x) { return unary(x, "tanh", [](float v) { return std::tanh(v); }); }
-Tensor sigmoid(const Tensor& x) { return unary(x, "sigmoid", stable_sigmoid); }
+Tensor tanh(const Tensor& x) { return unary_simd(x, "tanh", [](auto v) { return simd::tanh(v); }); }
+Tensor sigmoid(const Tensor& x) { return unary_simd(x, "sigmoid", [](auto v) { return simd::sigmoid(v); }); }
 Tensor relu(const Tensor& x) { return unary(x, "relu", [](float v) { return v < 0.0f ? 0.0f : v; }); }
 
 // 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3), computed as the
 // identical x * sigmoid(2z) = x / (1 + e^(-2z)): one exp instead of a tanh, and
 // no cancellation in 1 + tanh(z) for negative x.
 Tensor gelu(const Tensor& x) {
-  return unary(x, "gelu", [](float v) {
-    constexpr float k2 = 2.0f * 0.7978845608028654f;  // 2 sqrt(2 / pi)
-    return v / (1.0f + std::exp(-k2 * (v + 0.044715f * v * v * v)));
+  return unary_simd(x, "gelu", [](auto v) {
+    using V = decltype(v);
+    V two_z = V::broadcast(2.0f * 0.7978845608028654f) * fma(V::broadcast(0.044715f) * v * v, v, v);
+    return v * simd::sigmoid(two_z);
   });
 }
 

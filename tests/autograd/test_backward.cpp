@@ -171,10 +171,11 @@ TEST_CASE("a non-scalar output needs an explicit gradient") {
 
 TEST_CASE("backward of a constant is an error") {
   Variable c = Tensor{1.0f};
-  CHECK_THROWS_WITH_AS(c.backward(),
-                       "backward: this Variable does not require a gradient: it is a constant, or no input of "
-                       "the ops that made it requires one (or they ran under NoGradGuard)",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      c.backward(),
+      "backward: this Variable does not require a gradient: it is a constant, or no input of "
+      "the ops that made it requires one (or they ran under NoGradGuard)",
+      Error);
 }
 
 TEST_CASE("a gradient of the wrong shape is caught, naming both shapes") {
@@ -183,10 +184,10 @@ TEST_CASE("a gradient of the wrong shape is caught, naming both shapes") {
   Variable y = record("broken", x.value() * 2.0f, {x}, [](const Tensor& grad) {
     return Grads{sum(grad, {0})};  // (2,), but x is (2, 2)
   });
-  CHECK_THROWS_WITH_AS(sum(y).backward(),
-                       "backward: broken #1 gave input 0 a gradient of shape (2,) but that input has shape (2, 2)",
-                       Error);
-  // The failed backward left no half-summed gradient behind.
+  CHECK_THROWS_WITH_AS(
+      sum(y).backward(),
+      "backward: broken #1 gave input 0 a gradient of shape (2,) but that input has shape (2, 2)", Error);
+  // The error came before any gradient reached x.
   CHECK_FALSE(x.grad().defined());
 }
 
@@ -194,8 +195,8 @@ TEST_CASE("a backward that returns the wrong number of gradients is caught") {
   detail::restart_sequence();
   Variable x(Tensor{1.0f}, true);
   Variable y = record("broken", x.value(), {x}, [](const Tensor& grad) { return Grads{grad, grad}; });
-  CHECK_THROWS_WITH_AS(y.backward(), "backward: the backward of broken #1 returned 2 gradients for its 1 inputs",
-                       Error);
+  CHECK_THROWS_WITH_AS(y.backward(),
+                       "backward: the backward of broken #1 returned 2 gradients for its 1 inputs", Error);
 }
 
 TEST_CASE("NoGradGuard records nothing, and restores recording when it ends") {
@@ -208,9 +209,7 @@ TEST_CASE("NoGradGuard records nothing, and restores recording when it ends") {
     CHECK_FALSE(y.requires_grad());
     CHECK(y.is_leaf());
     CHECK(detail::live_nodes() == before);
-    {
-      NoGradGuard nested;
-    }
+    { NoGradGuard nested; }
     CHECK_FALSE(grad_enabled());
   }
   CHECK(grad_enabled());
@@ -243,10 +242,11 @@ TEST_CASE("set_value, set_grad and set_requires_grad check their arguments") {
                        "set_value: the new value has shape (3,) but the Variable has shape (2,)", Error);
   CHECK_THROWS_WITH_AS(x.set_grad(Tensor{1.0f}),
                        "set_grad: the gradient has shape (1,) but the Variable has shape (2,)", Error);
-  CHECK_THROWS_WITH_AS((x * 2.0f).set_requires_grad(false),
-                       "set_requires_grad: only a leaf's flag can change, and mul made this Variable; use detach() "
-                       "for a leaf with the same value",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      (x * 2.0f).set_requires_grad(false),
+      "set_requires_grad: only a leaf's flag can change, and mul made this Variable; use detach() "
+      "for a leaf with the same value",
+      Error);
   CHECK_THROWS_WITH_AS(Variable().value(), "Variable::value: the Variable is undefined (default-constructed)",
                        Error);
   CHECK_THROWS_WITH_AS(Variable{Tensor()}, "Variable: cannot hold an undefined tensor", Error);

@@ -82,7 +82,7 @@ TEST_CASE("ops with a float pass gradcheck") {
 
 TEST_CASE("elementwise ops pass gradcheck on non-contiguous inputs") {
   Tensor base = randn_({4, 6}, 10);
-  Tensor t = transpose(base, 0, 1);            // (6, 4), strides (1, 6)
+  Tensor t = transpose(base, 0, 1);                  // (6, 4), strides (1, 6)
   Tensor s = slice(randn_({6, 8}, 11), 1, 0, 8, 2);  // (6, 4), every other column
   CHECK(gradcheck([](const Vars& v) { return tanh(v[0]) * v[1]; }, {t, s}));
 }
@@ -135,10 +135,13 @@ TEST_CASE("views pass gradcheck") {
 
 // ------------------------------------------------------------- matmul
 TEST_CASE("matmul passes gradcheck for 2-D, 1-D and batched operands") {
-  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({3, 4}, 15), randn_({4, 5}, 16)}));
+  CHECK(
+      gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({3, 4}, 15), randn_({4, 5}, 16)}));
   CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({4}, 17), randn_({4}, 18)}));
-  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({4}, 19), randn_({2, 4, 3}, 20)}));
-  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 21), randn_({4}, 22)}));
+  CHECK(
+      gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({4}, 19), randn_({2, 4, 3}, 20)}));
+  CHECK(
+      gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 21), randn_({4}, 22)}));
   CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); },
                   {randn_({2, 3, 4}, 23), randn_({2, 4, 5}, 24)}));
 }
@@ -148,7 +151,8 @@ TEST_CASE("matmul passes gradcheck with broadcast batch dims") {
   CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); },
                   {randn_({2, 1, 3, 4}, 25), randn_({5, 4, 2}, 26)}));
   // A weight shared by every batch: (2, 3, 4) x (4, 5).
-  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 27), randn_({4, 5}, 28)}));
+  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); },
+                  {randn_({2, 3, 4}, 27), randn_({4, 5}, 28)}));
 }
 
 TEST_CASE("matmul passes gradcheck with transposed operands") {
@@ -179,7 +183,8 @@ TEST_CASE("masked_softmax passes gradcheck, and a fully masked row gets zero gra
   CHECK(g[1] == 0.0f);
   // A (T, S) mask broadcast over (B, T, S) scores, as attention uses it.
   Tensor causal = Tensor{{0, 1, 1}, {0, 0, 1}, {0, 0, 0}};
-  CHECK(gradcheck([causal](const Vars& v) { return masked_softmax(v[0], causal, -1); }, {randn_({2, 3, 3}, 36)}));
+  CHECK(gradcheck([causal](const Vars& v) { return masked_softmax(v[0], causal, -1); },
+                  {randn_({2, 3, 3}, 36)}));
 }
 
 // ------------------------------------------------------------- selection, joining
@@ -243,7 +248,8 @@ TEST_CASE("cross_entropy matches log_softmax followed by the smoothed NLL") {
   float e = 0.1f;
   Tensor lsm = log_softmax(logits, 1);
   double expected = -((1 - e) * lsm.at({0, 2}) + (1 - e) * lsm.at({2, 0}) +
-                      e / 4 * (sum(select(lsm, 0, 0)).item() + sum(select(lsm, 0, 2)).item())) / 2.0;
+                      e / 4 * (sum(select(lsm, 0, 0)).item() + sum(select(lsm, 0, 2)).item())) /
+                    2.0;
   CHECK(cross_entropy(Variable(logits), target, -100, e).item() == doctest::Approx(expected).epsilon(1e-5));
 }
 
@@ -258,15 +264,18 @@ TEST_CASE("cross_entropy with every row ignored is zero, not NaN") {
 TEST_CASE("cross_entropy and nll_loss reject a bad target") {
   Variable logits(randn_({2, 3}, 48), true);
   CHECK_THROWS_WITH_AS(cross_entropy(logits, Tensor{0, 3}),
-                       "cross_entropy: target 3 at row 1 is not a class id in [0, 3) nor ignore_index -100", Error);
+                       "cross_entropy: target 3 at row 1 is not a class id in [0, 3) nor ignore_index -100",
+                       Error);
   CHECK_THROWS_WITH_AS(cross_entropy(logits, Tensor{0, 1, 2}),
                        "cross_entropy: target must have shape (2,) for 2 rows of logits, got (3,)", Error);
-  CHECK_THROWS_WITH_AS(cross_entropy(Variable(randn_({2, 3, 4}, 49)), Tensor{0, 1}),
-                       "cross_entropy: expected (N, C) scores, got shape (2, 3, 4); reshape (B, T, C) to (B*T, C) "
-                       "first",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      cross_entropy(Variable(randn_({2, 3, 4}, 49)), Tensor{0, 1}),
+      "cross_entropy: expected (N, C) scores, got shape (2, 3, 4); reshape (B, T, C) to (B*T, C) "
+      "first",
+      Error);
   CHECK_THROWS_WITH_AS(nll_loss(logits, Tensor{0.5f, 1}),
-                       "nll_loss: target 0.5 at row 0 is not a class id in [0, 3) nor ignore_index -100", Error);
+                       "nll_loss: target 0.5 at row 0 is not a class id in [0, 3) nor ignore_index -100",
+                       Error);
 }
 
 TEST_CASE("nll_loss and mse_loss pass gradcheck") {
@@ -275,7 +284,8 @@ TEST_CASE("nll_loss and mse_loss pass gradcheck") {
   for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
     CHECK(gradcheck([&](const Vars& v) { return nll_loss(v[0], target, -100, r); }, {lp}));
   for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
-    CHECK(gradcheck([&](const Vars& v) { return mse_loss(v[0], v[1], r); }, {randn_({3, 2}, 51), randn_({3, 2}, 52)}));
+    CHECK(gradcheck([&](const Vars& v) { return mse_loss(v[0], v[1], r); },
+                    {randn_({3, 2}, 51), randn_({3, 2}, 52)}));
 }
 
 TEST_CASE("layer_norm passes gradcheck for x, weight and bias") {
@@ -291,7 +301,8 @@ TEST_CASE("layer_norm normalizes each row to mean 0 and variance 1 before the af
   CHECK(allclose(mean(y, {1}), zeros({4}), 0, 1e-5f));
   CHECK(allclose(var(y, {1}, false), ones({4}), 1e-3f, 0));
   CHECK_THROWS_WITH_AS(layer_norm(x, Variable(ones({7})), Variable(zeros({8}))),
-                       "layer_norm: x of shape (4, 8) needs weight and bias of shape (8,), got (7,) and (8,)", Error);
+                       "layer_norm: x of shape (4, 8) needs weight and bias of shape (8,), got (7,) and (8,)",
+                       Error);
 }
 
 TEST_CASE("dropout passes gradcheck with its mask fixed by the seed") {

@@ -15,9 +15,8 @@ namespace {
 // tanh with a deliberately wrong backward (the derivative of sin instead).
 Variable wrong_tanh(const Variable& x) {
   Tensor y = tanh(x.value());
-  return record("wrong_tanh", y, {x}, [x = x.value()](const Tensor& grad) {
-    return Grads{grad * (1.0f - x * x)};
-  });
+  return record("wrong_tanh", y, {x},
+                [x = x.value()](const Tensor& grad) { return Grads{grad * (1.0f - x * x)}; });
 }
 
 }  // namespace
@@ -74,11 +73,12 @@ TEST_CASE("anomaly mode names the op that first made a NaN in the forward pass")
   Variable x(Tensor{-1, 2, 3}, true);
   x.set_name("x");
   Variable y = x * 2.0f;
-  CHECK_THROWS_WITH_AS(log(y),
-                       "anomaly: log #2 produced NaN (first at element 0 of (3,)) from the (3,) output of mul #1",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      log(y), "anomaly: log #2 produced NaN (first at element 0 of (3,)) from the (3,) output of mul #1",
+      Error);
   y.set_name("y");
-  CHECK_THROWS_WITH_AS(log(y), "anomaly: log #3 produced NaN (first at element 0 of (3,)) from 'y' (3,)", Error);
+  CHECK_THROWS_WITH_AS(log(y), "anomaly: log #3 produced NaN (first at element 0 of (3,)) from 'y' (3,)",
+                       Error);
 }
 
 TEST_CASE("anomaly mode says when an input already held the NaN") {
@@ -86,10 +86,11 @@ TEST_CASE("anomaly mode says when an input already held the NaN") {
   AnomalyGuard anomaly;
   Variable w(Tensor{NAN, 1}, true);
   w.set_name("w");
-  CHECK_THROWS_WITH_AS(w * 2.0f,
-                       "anomaly: mul #1 produced NaN (first at element 0 of (2,)) from 'w' (2,); input 0 already "
-                       "held non-finite values, so look upstream of it",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      w * 2.0f,
+      "anomaly: mul #1 produced NaN (first at element 0 of (2,)) from 'w' (2,); input 0 already "
+      "held non-finite values, so look upstream of it",
+      Error);
 }
 
 TEST_CASE("anomaly mode names the op whose backward first made an Inf") {
@@ -99,10 +100,11 @@ TEST_CASE("anomaly mode names the op whose backward first made an Inf") {
   Variable loss = sum(sqrt(x));  // finite forward; d sqrt(x)/dx = 1/(2 sqrt(0)) = Inf
   {
     AnomalyGuard anomaly;
-    CHECK_THROWS_WITH_AS(loss.backward(),
-                         "anomaly: the backward of sqrt #1 produced Inf (first at element 0 of (2,)) in the gradient "
-                         "for input 0 ('x' (2,)) from 'x' (2,); the gradient it received was finite",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        loss.backward(),
+        "anomaly: the backward of sqrt #1 produced Inf (first at element 0 of (2,)) in the gradient "
+        "for input 0 ('x' (2,)) from 'x' (2,); the gradient it received was finite",
+        Error);
   }
   CHECK_FALSE(anomaly_enabled());
 }

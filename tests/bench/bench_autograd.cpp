@@ -19,22 +19,27 @@ void bench_autograd() {
   Variable shift(randn({64}, gen));
   Variable scale(uniform({64}, 0.5f, 1.5f, gen));
 
-  double forward = median_seconds([&] {
-    Variable h = x;
-    for (int i = 0; i < kOps / 3; ++i) h = tanh((h + shift) * scale);
-    sum(h);
-  }, 15, 3);
-  double both = median_seconds([&] {
-    Variable h = x;
-    for (int i = 0; i < kOps / 3; ++i) h = tanh((h + shift) * scale);
-    sum(h).backward();
-    x.zero_grad();
-  }, 15, 3);
+  double forward = median_seconds(
+      [&] {
+        Variable h = x;
+        for (int i = 0; i < kOps / 3; ++i) h = tanh((h + shift) * scale);
+        sum(h);
+      },
+      15, 3);
+  double both = median_seconds(
+      [&] {
+        Variable h = x;
+        for (int i = 0; i < kOps / 3; ++i) h = tanh((h + shift) * scale);
+        sum(h).backward();
+        x.zero_grad();
+      },
+      15, 3);
 
   double ns = both * 1e9 / (kOps + 1);
   std::printf("\nautograd: a 1000-op chain of add/mul/tanh on (64,) tensors, median of 15\n");
   std::printf("  forward only          %8.0f ns per op\n", forward * 1e9 / (kOps + 1));
-  std::printf("  forward + backward    %8.0f ns per op   %s (target < 1000 ns)\n", ns, ns < 1000 ? "PASS" : "MISS");
+  std::printf("  forward + backward    %8.0f ns per op   %s (target < 1000 ns)\n", ns,
+              ns < 1000 ? "PASS" : "MISS");
 }
 
 }  // namespace heed::bench

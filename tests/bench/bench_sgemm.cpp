@@ -26,6 +26,16 @@ std::vector<float> filled(int64_t count, int seed) {
 // Repetitions so that one row of the table takes well under a second.
 int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
 
+// Median seconds per call of f, timing batches of calls when one call is too
+// short (a few microseconds) for the clock to see clearly.
+template <class F>
+double seconds_per_call(F&& f, double flops, int reps) {
+  const int calls = flops < 2e7 ? int(2e7 / flops) : 1;
+  return median_seconds([&] {
+    for (int i = 0; i < calls; ++i) f();
+  }, reps) / calls;
+}
+
 // printf pads by bytes, and "·" and "ᵀ" take several: pad by characters instead.
 void print_padded(const char* text, int width) {
   int chars = 0;
@@ -51,7 +61,7 @@ double time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t 
   std::vector<float> a = filled(m * k, 1), b = filled(k * n, 2), c(size_t(m * n));
   GemmArgs g{.trans_b = trans_b, .m = m, .n = n, .k = k, .a = a.data(), .lda = k, .b = b.data(),
              .ldb = trans_b ? k : n, .c = c.data(), .ldc = n};
-  return median_seconds([&] { kernel(g); }, reps);
+  return seconds_per_call([&] { kernel(g); }, 2.0 * m * n * k, reps);
 }
 
 }  // namespace
@@ -95,9 +105,10 @@ void bench_sgemm(const Peak& peak) {
       cs.push_back(c.data() + i * d * d);
     }
     GemmArgs g{.m = d, .n = d, .k = d, .lda = d, .ldb = d, .ldc = d};
-    double seconds =
-        median_seconds([&] { kernels::sgemm_batched(g, as.data(), bs.data(), cs.data(), batch); }, 25);
-    row.print("batch", "32 x (64,64)·(64,64)", 2.0 * batch * d * d * d, seconds, threads == 1 ? 80 : 0);
+    const double flops = 2.0 * batch * d * d * d;
+    double seconds = seconds_per_call(
+        [&] { kernels::sgemm_batched(g, as.data(), bs.data(), cs.data(), batch); }, flops, 15);
+    row.print("batch", "32 x (64,64)·(64,64)", flops, seconds, threads == 1 ? 80 : 0);
   }
 
   for (int64_t n : {64, 128, 256, 512}) {  // the plain triple loop, for scale

@@ -81,11 +81,11 @@ TEST_CASE("safetensors round-trips tensors bit for bit, including empty, 0-dim a
   Safetensors loaded = load_safetensors((dir / "t.safetensors").string());
 
   REQUIRE(loaded.tensors.size() == tensors.size());
-  for (const auto& [name, t] : tensors) {
-    CAPTURE(name);
-    const Tensor* back = find(loaded, name);
+  for (const auto& entry : tensors) {
+    CAPTURE(entry.first);
+    const Tensor* back = find(loaded, entry.first);
     REQUIRE(back != nullptr);
-    CHECK(equal(*back, contiguous(t)));  // shapes and every bit, NaN included
+    CHECK(equal(*back, contiguous(entry.second)));  // shapes and every bit, NaN included
   }
   CHECK(find(loaded, "scalar")->dim() == 0);
   CHECK(find(loaded, "empty")->shape() == Shape{0, 4});

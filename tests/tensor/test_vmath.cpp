@@ -198,4 +198,38 @@ TEST_CASE("the native SIMD back end computes what the scalar back end computes")
 }
 
 }  // namespace
+template <class V>
+void check_tanh_sigmoid() {
+  std::vector<float> xs;
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 997) {
+    float x = std::bit_cast<float>(uint32_t(bits));
+    if (std::fabs(x) <= 20.0f) xs.push_back(x);  // every exponent down to denormals
+  }
+  std::vector<float> th = apply<V>([](V v) { return tanh(v); }, xs);
+  std::vector<float> sg = apply<V>([](V v) { return sigmoid(v); }, xs);
+  double worst_tanh = 0, worst_sigmoid = 0;
+  for (size_t i = 0; i + V::width <= xs.size(); ++i) {
+    double t = std::tanh(double(xs[i])), s = 1 / (1 + std::exp(-double(xs[i])));
+    if (t != 0) worst_tanh = std::max(worst_tanh, std::fabs(th[i] - t) / std::fabs(t));
+    worst_sigmoid = std::max(worst_sigmoid, std::fabs(sg[i] - s) / s);
+  }
+  CHECK(worst_tanh <= 2.5e-7);
+  CHECK(worst_sigmoid <= 2.5e-7);
+  MESSAGE(std::string(V::name), ": tanh max relative error ", worst_tanh, ", sigmoid ", worst_sigmoid);
+}
+
+TEST_CASE("tanh and sigmoid match std:: to 2.5e-7 on [-20, 20], native and scalar") {
+  check_tanh_sigmoid<Vec>();
+  check_tanh_sigmoid<VecScalar>();
+  std::vector<float> edge = {-kInf, -100.0f, 100.0f, kInf};
+  edge.resize(16, 0.0f);
+  std::vector<float> th = apply<Vec>([](Vec v) { return tanh(v); }, edge);
+  std::vector<float> sg = apply<Vec>([](Vec v) { return sigmoid(v); }, edge);
+  CHECK(th[0] == -1.0f);
+  CHECK(th[3] == 1.0f);
+  CHECK(sg[0] == 0.0f);
+  CHECK(sg[1] == 0.0f);  // e^-100 is below FLT_MIN: flushed, as exp does
+  CHECK(sg[3] == 1.0f);
+}
+
 }  // namespace heed::simd
