@@ -68,13 +68,23 @@ class Reader {
     if (depth >= kMaxDepth) fail(heed::detail::concat("nesting deeper than ", kMaxDepth, " levels"));
     if (at_end()) fail("unexpected end of input");
     switch (s_[i_]) {
-      case '{': return object(depth);
-      case '[': return array(depth);
-      case '"': return Value(string());
-      case 't': literal("true"); return Value(true);
-      case 'f': literal("false"); return Value(false);
-      case 'n': literal("null"); return Value();
-      default: return Value(integer());
+      case '{':
+        return object(depth);
+      case '[':
+        return array(depth);
+      case '"':
+        return Value(string());
+      case 't':
+        literal("true");
+        return Value(true);
+      case 'f':
+        literal("false");
+        return Value(false);
+      case 'n':
+        literal("null");
+        return Value();
+      default:
+        return Value(integer());
     }
   }
 
@@ -94,7 +104,10 @@ class Reader {
       skip_space();
       members.emplace_back(std::move(key), value(depth + 1));
       skip_space();
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       expect('}');
       return Value(std::move(members));
     }
@@ -109,7 +122,10 @@ class Reader {
       skip_space();
       items.push_back(value(depth + 1));
       skip_space();
-      if (peek() == ',') { ++i_; continue; }
+      if (peek() == ',') {
+        ++i_;
+        continue;
+      }
       expect(']');
       return Value(std::move(items));
     }
@@ -142,8 +158,10 @@ class Reader {
     unsigned code = 0;
     for (int k = 0; k < 4; ++k) {
       char c = s_[i_++];
-      int digit = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+      int digit = c >= '0' && c <= '9'   ? c - '0'
+                  : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                  : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                         : -1;
       if (digit < 0) fail("invalid hex digit in \\u escape");
       code = code * 16 + unsigned(digit);
     }
@@ -194,19 +212,41 @@ class Reader {
       unsigned char c = static_cast<unsigned char>(s_[i_]);
       if (c == '"') return ++i_, out;
       if (c < 0x20) fail("control character in string");
-      if (c >= 0x80) { utf8_sequence(out); continue; }
+      if (c >= 0x80) {
+        utf8_sequence(out);
+        continue;
+      }
       ++i_;
-      if (c != '\\') { out += char(c); continue; }
+      if (c != '\\') {
+        out += char(c);
+        continue;
+      }
       if (at_end()) fail("unterminated string");
       switch (s_[i_++]) {
-        case '"': out += '"'; break;
-        case '\\': out += '\\'; break;
-        case '/': out += '/'; break;
-        case 'b': out += '\b'; break;
-        case 'f': out += '\f'; break;
-        case 'n': out += '\n'; break;
-        case 'r': out += '\r'; break;
-        case 't': out += '\t'; break;
+        case '"':
+          out += '"';
+          break;
+        case '\\':
+          out += '\\';
+          break;
+        case '/':
+          out += '/';
+          break;
+        case 'b':
+          out += '\b';
+          break;
+        case 'f':
+          out += '\f';
+          break;
+        case 'n':
+          out += '\n';
+          break;
+        case 'r':
+          out += '\r';
+          break;
+        case 't':
+          out += '\t';
+          break;
         case 'u': {
           unsigned cp = hex4();
           if (cp >= 0xDC00 && cp <= 0xDFFF) fail("lone low surrogate in \\u escape");
@@ -220,7 +260,9 @@ class Reader {
           append_utf8(out, cp);
           break;
         }
-        default: --i_; fail("invalid escape");
+        default:
+          --i_;
+          fail("invalid escape");
       }
     }
   }
@@ -235,13 +277,27 @@ void write_string(std::string& out, const std::string& s) {
   out += '"';
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\b': out += "\\b"; break;
-      case '\f': out += "\\f"; break;
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\b':
+        out += "\\b";
+        break;
+      case '\f':
+        out += "\\f";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];

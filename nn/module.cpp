@@ -162,7 +162,8 @@ std::ostream& operator<<(std::ostream& out, const Module& module) {
     lines.emplace_back(indent + label, m.num_parameters());
     for (const auto& [name, p] : m.own_parameters())
       lines.emplace_back(indent + "  " + name + " " + to_string(p.shape()), p.numel());
-    for (const auto& [name, child] : m.children()) self(self, *child, name + ": " + child->describe(), depth + 1);
+    for (const auto& [name, child] : m.children())
+      self(self, *child, name + ": " + child->describe(), depth + 1);
   };
   walk(walk, module, module.describe(), 0);
 
@@ -174,7 +175,8 @@ std::ostream& operator<<(std::ostream& out, const Module& module) {
   }
   for (const auto& [text, n] : lines) {
     std::string count = grouped(n);
-    out << text << std::string(text_width - text.size() + 2 + count_width - count.size(), ' ') << count << "\n";
+    out << text << std::string(text_width - text.size() + 2 + count_width - count.size(), ' ') << count
+        << "\n";
   }
   return out << "total parameters: " << grouped(module.num_parameters()) << "\n";
 }

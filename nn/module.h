@@ -16,6 +16,10 @@
 //
 // Children are held by shared_ptr (as in the PyTorch C++ frontend); a Module
 // itself is neither copied nor moved, so the registered pointers stay valid.
+// A name is one non-empty segment without dots, unique among a module's
+// parameters and children (a repeat is a heed::Error naming it). A parameter
+// reached twice (one child registered under two parents) is listed once, under
+// its first name, so optimizers and checkpoints see it once.
 #pragma once
 
 #include <cstdint>
@@ -41,7 +45,7 @@ class Module {
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
 
-  // All parameters of this module and its children, in registration order.
+  // All parameters: this module's own, then each child's, in registration order.
   std::vector<Variable> parameters() const;
   std::vector<std::pair<std::string, Variable>> named_parameters() const;
   const std::vector<std::pair<std::string, std::shared_ptr<Module>>>& children() const { return children_; }
@@ -57,8 +61,10 @@ class Module {
   int64_t num_parameters() const;
 
   // Checkpoints in the safetensors format (nn/safetensors.h), one tensor per
-  // named parameter. save() never leaves a half-written file; load() checks
-  // every name and shape and names each mismatch.
+  // named parameter. save() never leaves a half-written file. load() checks
+  // every name and shape first and changes nothing on error: differing shapes
+  // are always an error (listing each with both shapes); missing or unexpected
+  // names are an error when options.strict.
   void save(const std::string& path) const;
   void load(const std::string& path, const LoadOptions& options = {});
 
@@ -84,8 +90,12 @@ class Module {
   bool training_ = true;
 };
 
-// The module as a tree: each child with its description, each parameter with
-// its shape, and parameter counts.
+// The module as a tree, parameter counts right-aligned, then the total:
+//   Mlp                         82
+//     fc1: Linear(in=2, out=16) 48
+//       weight (16, 2)          32
+//       ...
+//   total parameters: 82
 std::ostream& operator<<(std::ostream& out, const Module& module);
 
 }  // namespace heed::nn

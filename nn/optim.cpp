@@ -84,10 +84,12 @@ void Optimizer::load(const std::string& path) {
   for (const auto& [name, p] : params_) shapes[name] = p.shape();
 
   auto saved_type = file.metadata.find("optimizer");
-  HEED_CHECK(saved_type != file.metadata.end(), where, ": no \"optimizer\" entry in __metadata__; not an optimizer state");
-  HEED_CHECK(saved_type->second == type_name_, where, ": the state was saved by ", saved_type->second, ", not ",
-             type_name_);
-  HEED_CHECK(file.metadata.count("lr") && file.metadata.count("step"), where, ": __metadata__ lacks lr or step");
+  HEED_CHECK(saved_type != file.metadata.end(), where,
+             ": no \"optimizer\" entry in __metadata__; not an optimizer state");
+  HEED_CHECK(saved_type->second == type_name_, where, ": the state was saved by ", saved_type->second,
+             ", not ", type_name_);
+  HEED_CHECK(file.metadata.count("lr") && file.metadata.count("step"), where,
+             ": __metadata__ lacks lr or step");
   double lr = parse_number<double>(file.metadata.at("lr"), where);
   int64_t step = parse_number<int64_t>(file.metadata.at("step"), where);
 
@@ -120,7 +122,8 @@ void Optimizer::load(const std::string& path) {
 
 SGD::SGD(NamedParameters params, const SGDOptions& options)
     : Optimizer("SGD", std::move(params), options.lr), options_(options) {
-  HEED_CHECK(options.momentum >= 0 && options.weight_decay >= 0, "SGD: momentum and weight_decay must be >= 0");
+  HEED_CHECK(options.momentum >= 0 && options.weight_decay >= 0,
+             "SGD: momentum and weight_decay must be >= 0");
   HEED_CHECK(!options.nesterov || (options.momentum > 0 && options.dampening == 0),
              "SGD: Nesterov momentum needs momentum > 0 and dampening 0");
 }
@@ -144,18 +147,23 @@ void SGD::update(const std::string& name, const Tensor& value, const Tensor& gra
 
 // ------------------------------------------------------------- Adam, AdamW
 
-Adam::Adam(NamedParameters params, const AdamOptions& options) : Adam("Adam", std::move(params), options, false) {}
+Adam::Adam(NamedParameters params, const AdamOptions& options)
+    : Adam("Adam", std::move(params), options, false) {}
 
 Adam::Adam(std::string type_name, NamedParameters params, const AdamOptions& options, bool decoupled)
-    : Optimizer(std::move(type_name), std::move(params), options.lr), options_(options), decoupled_(decoupled) {
+    : Optimizer(std::move(type_name), std::move(params), options.lr),
+      options_(options),
+      decoupled_(decoupled) {
   HEED_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
              this->type_name(), ": betas must lie in [0, 1), got ", options.beta1, " and ", options.beta2);
-  HEED_CHECK(options.eps >= 0 && options.weight_decay >= 0, this->type_name(), ": eps and weight_decay must be >= 0");
+  HEED_CHECK(options.eps >= 0 && options.weight_decay >= 0, this->type_name(),
+             ": eps and weight_decay must be >= 0");
 }
 
 AdamW::AdamW(NamedParameters params, const AdamWOptions& o)
     : Adam("AdamW", std::move(params),
-           AdamOptions{.lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay},
+           AdamOptions{
+               .lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay},
            /*decoupled=*/true) {}
 
 void Adam::update(const std::string& name, const Tensor& value, const Tensor& grad) {

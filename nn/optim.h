@@ -70,8 +70,8 @@ class Optimizer {
   NamedParameters params_;
   double lr_;
   int64_t step_count_ = 0;
-  std::map<std::string, Tensor> buffers_;     // "<parameter>.<key>"
-  std::map<std::string, int64_t> counters_;   // "<parameter>"
+  std::map<std::string, Tensor> buffers_;    // "<parameter>.<key>"
+  std::map<std::string, int64_t> counters_;  // "<parameter>"
 };
 
 // Names a plain list of parameters "0", "1", ..., for optimizers built without a Module.

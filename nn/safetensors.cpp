@@ -23,8 +23,8 @@ constexpr uint64_t kMaxHeaderBytes = 100'000'000;
 
 // The writer's side: which tensor goes where.
 struct Plan {
-  std::string header;                    // 8-byte length + padded JSON
-  std::vector<const Tensor*> in_order;   // the tensors in data order
+  std::string header;                   // 8-byte length + padded JSON
+  std::vector<const Tensor*> in_order;  // the tensors in data order
 };
 
 void put_le64(std::string& out, uint64_t n) {
@@ -60,8 +60,10 @@ Plan make_plan(const NamedTensors& tensors, const Metadata& metadata) {
   for (size_t k = 0; k < sorted.size(); ++k) {
     const auto& [name, t] = *sorted[k];
     HEED_CHECK(!name.empty(), "save_safetensors: a tensor name is empty");
-    HEED_CHECK(name != "__metadata__", "save_safetensors: \"__metadata__\" is reserved and cannot name a tensor");
-    HEED_CHECK(k == 0 || sorted[k - 1]->first != name, "save_safetensors: the name \"", name, "\" is used twice");
+    HEED_CHECK(name != "__metadata__",
+               "save_safetensors: \"__metadata__\" is reserved and cannot name a tensor");
+    HEED_CHECK(k == 0 || sorted[k - 1]->first != name, "save_safetensors: the name \"", name,
+               "\" is used twice");
     HEED_CHECK(t.defined(), "save_safetensors: tensor \"", name, "\" is undefined");
     int64_t end = offset + t.numel() * int64_t(sizeof(float));
     json::Value::Object info;
@@ -192,7 +194,8 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
   if (size < 8) fail("the file is ", size, " bytes, too short to hold the 8-byte header length");
   const uint64_t n = get_le64(bytes);
   if (n > size - 8) fail("the header length ", n, " goes beyond the end of the file (", size, " bytes)");
-  if (n > kMaxHeaderBytes) fail("the header length ", n, " is above the limit of ", kMaxHeaderBytes, " bytes");
+  if (n > kMaxHeaderBytes)
+    fail("the header length ", n, " is above the limit of ", kMaxHeaderBytes, " bytes");
   const int64_t data_size = int64_t(size - 8 - n);
 
   json::Value root;
@@ -216,7 +219,8 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
     if (name == "__metadata__") {
       if (!value.is_object()) fail("__metadata__ must be an object, not ", value.type_name());
       for (const auto& [key, text] : value.as_object()) {
-        if (!text.is_string()) fail("__metadata__ must map strings to strings; \"", key, "\" holds ", text.type_name());
+        if (!text.is_string())
+          fail("__metadata__ must map strings to strings; \"", key, "\" holds ", text.type_name());
         result.metadata[key] = text.as_string();
       }
       continue;
@@ -230,11 +234,13 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
     const json::Value* offsets = value.find("data_offsets");
     if (!dtype || !shape || !offsets) bad("needs the fields dtype, shape and data_offsets");
     if (!dtype->is_string()) bad("dtype must be a string");
-    if (dtype->as_string() != "F32") bad("dtype ", dtype->as_string(), " is not supported; heed reads F32 only");
+    if (dtype->as_string() != "F32")
+      bad("dtype ", dtype->as_string(), " is not supported; heed reads F32 only");
 
     Entry e{name, {}, 0, 0};
     if (!shape->is_array()) bad("shape must be an array of sizes");
-    if (int64_t(shape->as_array().size()) > Shape::kMaxDims) bad("more than ", Shape::kMaxDims, " dimensions");
+    if (int64_t(shape->as_array().size()) > Shape::kMaxDims)
+      bad("more than ", Shape::kMaxDims, " dimensions");
     int64_t numel = 1;
     for (const json::Value& d : shape->as_array()) {
       if (!d.is_int() || d.as_int() < 0) bad("shape must hold sizes >= 0");
@@ -251,14 +257,15 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
     if (e.begin < 0 || e.begin > e.end || e.end > data_size)
       bad("data_offsets [", e.begin, ", ", e.end, "] are out of range for ", data_size, " bytes of data");
     if (e.end - e.begin != numel * 4)
-      bad("shape ", e.shape, " needs ", numel * 4, " bytes but data_offsets [", e.begin, ", ", e.end, "] hold ",
-          e.end - e.begin);
+      bad("shape ", e.shape, " needs ", numel * 4, " bytes but data_offsets [", e.begin, ", ", e.end,
+          "] hold ", e.end - e.begin);
     entries.push_back(std::move(e));
   }
 
   // The tensors must tile the data exactly: no overlap, no gap, nothing left over.
-  std::sort(entries.begin(), entries.end(),
-            [](const Entry& a, const Entry& b) { return std::pair(a.begin, a.end) < std::pair(b.begin, b.end); });
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return std::pair(a.begin, a.end) < std::pair(b.begin, b.end);
+  });
   int64_t covered = 0;
   for (size_t k = 0; k < entries.size(); ++k) {
     const Entry& e = entries[k];

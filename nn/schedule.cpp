@@ -32,7 +32,8 @@ double LinearWarmup::operator()(int64_t step) const {
 double Noam::operator()(int64_t step) const {
   HEED_CHECK(d_model > 0 && warmup_steps > 0, "Noam: d_model and warmup_steps must be positive");
   double s = double(step + 1);
-  return factor / std::sqrt(double(d_model)) * std::min(1 / std::sqrt(s), s / std::pow(double(warmup_steps), 1.5));
+  return factor / std::sqrt(double(d_model)) *
+         std::min(1 / std::sqrt(s), s / std::pow(double(warmup_steps), 1.5));
 }
 
 void apply_schedule(Optimizer& optimizer, const Schedule& schedule) {

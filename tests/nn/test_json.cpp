@@ -12,7 +12,8 @@ using namespace heed;
 namespace json = heed::nn::json;
 
 TEST_CASE("json reads objects, arrays, strings, integers and literals, keeping key order") {
-  json::Value v = json::parse(R"( { "b" : [1, -2, 0], "a" : {"x": "y"}, "t": true, "f": false, "n": null } )");
+  json::Value v =
+      json::parse(R"( { "b" : [1, -2, 0], "a" : {"x": "y"}, "t": true, "f": false, "n": null } )");
   REQUIRE(v.is_object());
   const auto& members = v.as_object();
   REQUIRE(members.size() == 5);
@@ -42,7 +43,7 @@ TEST_CASE("json string escapes, including \\u and surrogate pairs, decode to UTF
   CHECK(json::parse(R"("a\"b\\c\/d\b\f\n\r\t")").as_string() == "a\"b\\c/d\b\f\n\r\t");
   CHECK(json::parse(R"("\u0041\u00e9\u20AC")").as_string() == "A\xC3\xA9\xE2\x82\xAC");
   CHECK(json::parse(R"("\ud83d\ude00")").as_string() == "\xF0\x9F\x98\x80");  // U+1F600
-  CHECK(json::parse("\"caf\xC3\xA9\"").as_string() == "caf\xC3\xA9");          // raw UTF-8 passes
+  CHECK(json::parse("\"caf\xC3\xA9\"").as_string() == "caf\xC3\xA9");         // raw UTF-8 passes
 }
 
 TEST_CASE("json writer escapes as serde_json does: quote, backslash and control characters only") {
@@ -51,11 +52,37 @@ TEST_CASE("json writer escapes as serde_json does: quote, backslash and control 
 
 TEST_CASE("json rejects malformed input with heed::Error") {
   const char* bad[] = {
-      "",           "{",           "}",          "[1,]",         "[1 2]",       "{\"a\" 1}",   "{\"a\":}",
-      "{a:1}",      "{\"a\":1,}",  "\"abc",      "\"\\x\"",      "\"\\u12\"",   "\"\\uzzzz\"", "01",
-      "-",          "1.5",         "1e3",        "tru",          "nul",         "[1] [2]",     "{\"a\":1,\"a\":2}",
-      "\"\\ud800\"", "\"\\udc00\"", "\"\\ud800\\u0041\"", "\"a\x01\"", "\"\xFF\"", "\"\xC3\"",   "\"\xC0\xAF\"",
-      "\"\xED\xA0\x80\"", "\"\xF4\x90\x80\x80\"", "+1",
+      "",
+      "{",
+      "}",
+      "[1,]",
+      "[1 2]",
+      "{\"a\" 1}",
+      "{\"a\":}",
+      "{a:1}",
+      "{\"a\":1,}",
+      "\"abc",
+      "\"\\x\"",
+      "\"\\u12\"",
+      "\"\\uzzzz\"",
+      "01",
+      "-",
+      "1.5",
+      "1e3",
+      "tru",
+      "nul",
+      "[1] [2]",
+      "{\"a\":1,\"a\":2}",
+      "\"\\ud800\"",
+      "\"\\udc00\"",
+      "\"\\ud800\\u0041\"",
+      "\"a\x01\"",
+      "\"\xFF\"",
+      "\"\xC3\"",
+      "\"\xC0\xAF\"",
+      "\"\xED\xA0\x80\"",
+      "\"\xF4\x90\x80\x80\"",
+      "+1",
   };
   for (const char* text : bad) {
     CAPTURE(text);

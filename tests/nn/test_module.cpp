@@ -1,12 +1,11 @@
 // Module: registration, dotted names, modes, gradients, counts, printing and checkpoints.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
 #include <sstream>
 #include <string>
-
-#include <unistd.h>
 
 #include "nn/module.h"
 #include "nn/safetensors.h"
@@ -62,7 +61,8 @@ std::vector<std::string> names_of(const Module& m) {
 }
 
 fs::path scratch(const std::string& name) {
-  return fs::temp_directory_path() / ("heed_test_module_" + name + "_" + std::to_string(::getpid()) + ".safetensors");
+  return fs::temp_directory_path() /
+         ("heed_test_module_" + name + "_" + std::to_string(::getpid()) + ".safetensors");
 }
 
 }  // namespace
@@ -157,7 +157,8 @@ TEST_CASE("save then load restores every parameter, bit for bit") {
   std::string path = scratch("roundtrip").string();
   a.save(path);
   b.load(path);
-  for (size_t i = 0; i < a.parameters().size(); ++i) CHECK(equal(a.parameters()[i].value(), b.parameters()[i].value()));
+  for (size_t i = 0; i < a.parameters().size(); ++i)
+    CHECK(equal(a.parameters()[i].value(), b.parameters()[i].value()));
   fs::remove(path);
 }
 
@@ -167,9 +168,11 @@ TEST_CASE("load lists every shape mismatch with both shapes, and changes nothing
   small.save(path);
   Tensor before = clone(big.head->weight.value());
   CHECK_THROWS_WITH_AS(big.load(path),
-                       ("Module::load: " + path + " into Model: shapes differ for\n"
+                       ("Module::load: " + path +
+                        " into Model: shapes differ for\n"
                         "  head.weight: the file has (3, 4), the module (5, 4)\n"
-                        "  head.bias: the file has (3,), the module (5,)").c_str(),
+                        "  head.bias: the file has (3,), the module (5,)")
+                           .c_str(),
                        Error);
   CHECK(equal(big.head->weight.value(), before));
   fs::remove(path);
@@ -177,15 +180,21 @@ TEST_CASE("load lists every shape mismatch with both shapes, and changes nothing
 
 TEST_CASE("load is strict about missing and unexpected names unless told otherwise") {
   std::string path = scratch("names").string();
-  save_safetensors(path, {{"head.weight", full({3, 4}, 7.0f)}, {"head.bias", zeros({3})}, {"extra", zeros({1})}});
+  save_safetensors(path,
+                   {{"head.weight", full({3, 4}, 7.0f)}, {"head.bias", zeros({3})}, {"extra", zeros({1})}});
   Model model;
-  CHECK_THROWS_WITH_AS(model.load(path),
-                       doctest::Contains("missing from the file: encoder.scale, encoder.layers.0.weight, "
-                                         "encoder.layers.0.bias, encoder.layers.1.weight, encoder.layers.1.bias"),
-                       Error);
-  save_safetensors(path, {{"head.weight", full({3, 4}, 7.0f)}, {"head.bias", zeros({3})}, {"extra", zeros({1})},
-                          {"encoder.scale", ones({4})}, {"encoder.layers.0.weight", ones({4, 4})},
-                          {"encoder.layers.0.bias", ones({4})}, {"encoder.layers.1.weight", ones({4, 4})},
+  CHECK_THROWS_WITH_AS(
+      model.load(path),
+      doctest::Contains("missing from the file: encoder.scale, encoder.layers.0.weight, "
+                        "encoder.layers.0.bias, encoder.layers.1.weight, encoder.layers.1.bias"),
+      Error);
+  save_safetensors(path, {{"head.weight", full({3, 4}, 7.0f)},
+                          {"head.bias", zeros({3})},
+                          {"extra", zeros({1})},
+                          {"encoder.scale", ones({4})},
+                          {"encoder.layers.0.weight", ones({4, 4})},
+                          {"encoder.layers.0.bias", ones({4})},
+                          {"encoder.layers.1.weight", ones({4, 4})},
                           {"encoder.layers.1.bias", ones({4})}});
   CHECK_THROWS_WITH_AS(model.load(path), doctest::Contains("not in the module: extra"), Error);
   CHECK(model.head->weight.value().at({0, 0}) == 1.0f);  // unchanged by the failed loads

@@ -1,12 +1,11 @@
 // Optimizers, gradient clipping and learning-rate schedules against hand-computed values.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <filesystem>
 #include <memory>
 #include <string>
-
-#include <unistd.h>
 
 #include "nn/module.h"
 #include "nn/optim.h"
@@ -25,7 +24,8 @@ Variable param(std::initializer_list<float> values) { return Variable(Tensor(val
 void set_grad(const Variable& p, std::initializer_list<float> grad) { p.set_grad(Tensor(grad)); }
 
 fs::path scratch(const std::string& name) {
-  return fs::temp_directory_path() / ("heed_test_optim_" + name + "_" + std::to_string(::getpid()) + ".safetensors");
+  return fs::temp_directory_path() /
+         ("heed_test_optim_" + name + "_" + std::to_string(::getpid()) + ".safetensors");
 }
 
 }  // namespace
@@ -126,7 +126,8 @@ TEST_CASE("Adam matches the bias-corrected closed form for three steps") {
     for (int t = 1; t <= 3; ++t) {
       set_grad(w, {float(g[t - 1])});
       opt.step();
-      CHECK(w.value().item() == doctest::Approx(adam_reference(1.5, g, 0.01, 0.9, 0.999, 1e-8, wd, false, t)).epsilon(1e-6));
+      CHECK(w.value().item() ==
+            doctest::Approx(adam_reference(1.5, g, 0.01, 0.9, 0.999, 1e-8, wd, false, t)).epsilon(1e-6));
     }
   }
 }
@@ -147,7 +148,8 @@ TEST_CASE("AdamW decays the weight directly, outside the adaptive step") {
   for (int t = 1; t <= 3; ++t) {
     set_grad(w, {float(g[t - 1])});
     opt.step();
-    CHECK(w.value().item() == doctest::Approx(adam_reference(1.5, g, 0.01, 0.9, 0.999, 1e-8, 0.1, true, t)).epsilon(1e-6));
+    CHECK(w.value().item() ==
+          doctest::Approx(adam_reference(1.5, g, 0.01, 0.9, 0.999, 1e-8, 0.1, true, t)).epsilon(1e-6));
   }
   // And it is not Adam with L2: the two differ.
   CHECK(adam_reference(1.5, g, 0.01, 0.9, 0.999, 1e-8, 0.1, true, 3) !=
@@ -204,8 +206,8 @@ TEST_CASE("LinearWarmup ramps to the next schedule's first value, then follows i
   LinearWarmup then_decay{.warmup_steps = 2, .after = StepLR{.base_lr = 1.0, .step_size = 1, .gamma = 0.5}};
   CHECK(then_decay(0) == doctest::Approx(0.5));
   CHECK(then_decay(1) == doctest::Approx(1.0));
-  CHECK(then_decay(2) == doctest::Approx(1.0));   // StepLR at its step 0
-  CHECK(then_decay(3) == doctest::Approx(0.5));   // StepLR at its step 1
+  CHECK(then_decay(2) == doctest::Approx(1.0));  // StepLR at its step 0
+  CHECK(then_decay(3) == doctest::Approx(0.5));  // StepLR at its step 1
 }
 
 TEST_CASE("Noam rises linearly for warmup steps, peaks, then decays as 1/sqrt(step)") {
@@ -292,7 +294,9 @@ void check_resume(const Options& options) {
 }  // namespace
 
 TEST_CASE("save, load and three more steps give bitwise the weights of six uninterrupted steps") {
-  SUBCASE("SGD with Nesterov momentum") { check_resume<SGD>(SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true}); }
+  SUBCASE("SGD with Nesterov momentum") {
+    check_resume<SGD>(SGDOptions{.lr = 0.1, .momentum = 0.9, .nesterov = true});
+  }
   SUBCASE("Adam") { check_resume<Adam>(AdamOptions{.lr = 0.01, .weight_decay = 0.01}); }
   SUBCASE("AdamW") { check_resume<AdamW>(AdamWOptions{.lr = 0.01}); }
 }
@@ -310,6 +314,7 @@ TEST_CASE("optimizer load refuses another optimizer's state and buffers of unkno
 
   Variable other = param({1.0f});
   Adam stranger({other});
-  CHECK_THROWS_WITH_AS(stranger.load(path), doctest::Contains("a step count for \"b\", which is not a parameter"), Error);
+  CHECK_THROWS_WITH_AS(stranger.load(path),
+                       doctest::Contains("a step count for \"b\", which is not a parameter"), Error);
   fs::remove(path);
 }

@@ -1,6 +1,7 @@
 // Checkpoints in the safetensors format: round trips, the reference writer's
 // exact bytes, and a clear heed::Error for every kind of bad file.
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdlib>
@@ -10,8 +11,6 @@
 #include <limits>
 #include <random>
 #include <string>
-
-#include <unistd.h>
 
 #include "nn/safetensors.h"
 #include "tensor/ops.h"
@@ -25,7 +24,8 @@ namespace {
 
 // A fresh, empty directory for one test.
 fs::path scratch_dir(const std::string& name) {
-  fs::path dir = fs::temp_directory_path() / ("heed_test_safetensors_" + name + "_" + std::to_string(::getpid()));
+  fs::path dir =
+      fs::temp_directory_path() / ("heed_test_safetensors_" + name + "_" + std::to_string(::getpid()));
   fs::remove_all(dir);
   fs::create_directories(dir);
   return dir;
@@ -102,14 +102,16 @@ TEST_CASE("safetensors header is byte for byte the reference writer's") {
   CHECK(serialize_safetensors({{"attn.0", reshape(arange(6), {1, 2, 3})}}) == expected);
 
   // One byte shorter name, one more dim: 65 bytes of JSON, padded with 7 spaces to 72.
-  std::string padded = with_length(std::string(R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})") +
-                                   "       ") +
-                       f32({0, 1, 2, 3, 4, 5});
+  std::string padded =
+      with_length(std::string(R"({"attn0":{"dtype":"F32","shape":[1,1,2,3],"data_offsets":[0,24]}})") +
+                  "       ") +
+      f32({0, 1, 2, 3, 4, 5});
   CHECK(serialize_safetensors({{"attn0", reshape(arange(6), {1, 1, 2, 3})}}) == padded);
 
   // No tensors: "{}" and six spaces. Metadata alone: 35 bytes and five spaces.
   CHECK(serialize_safetensors({}) == with_length("{}      "));
-  CHECK(serialize_safetensors({}, {{"framework", "pt"}}) == with_length(R"({"__metadata__":{"framework":"pt"}}     )"));
+  CHECK(serialize_safetensors({}, {{"framework", "pt"}}) ==
+        with_length(R"({"__metadata__":{"framework":"pt"}}     )"));
 }
 
 TEST_CASE("safetensors writes __metadata__ first and tensors sorted by name, packed from offset 0") {
@@ -131,9 +133,10 @@ TEST_CASE("safetensors writes __metadata__ first and tensors sorted by name, pac
 TEST_CASE("safetensors loads a file assembled by hand the way other writers lay it out") {
   // Keys in any order, whitespace, escapes in names and metadata, padding spaces:
   // all valid JSON and valid safetensors.
-  std::string header = "{ \"w\\u00e9ight\": {\"shape\": [2, 2], \"dtype\": \"F32\", \"data_offsets\": [8, 24]},\n"
-                       "  \"bias\": {\"data_offsets\": [0, 8], \"dtype\": \"F32\", \"shape\": [2]},\n"
-                       "  \"__metadata__\": {\"format\": \"pt\", \"note\": \"line\\nbreak\"} }";
+  std::string header =
+      "{ \"w\\u00e9ight\": {\"shape\": [2, 2], \"dtype\": \"F32\", \"data_offsets\": [8, 24]},\n"
+      "  \"bias\": {\"data_offsets\": [0, 8], \"dtype\": \"F32\", \"shape\": [2]},\n"
+      "  \"__metadata__\": {\"format\": \"pt\", \"note\": \"line\\nbreak\"} }";
   header += std::string((8 - header.size() % 8) % 8, ' ');
   Safetensors file = parse_safetensors(with_length(header) + f32({-1, 1, 1, 2, 3, 4}));
   REQUIRE(file.tensors.size() == 2);
@@ -145,7 +148,9 @@ TEST_CASE("safetensors loads a file assembled by hand the way other writers lay 
 }
 
 TEST_CASE("safetensors answers every kind of bad file with an error naming the file and the problem") {
-  auto header_file = [](const std::string& header, const std::string& data) { return with_length(header) + data; };
+  auto header_file = [](const std::string& header, const std::string& data) {
+    return with_length(header) + data;
+  };
   const std::string ok_entry = R"("a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]})";
   struct Case {
     std::string bytes, message;
@@ -158,7 +163,8 @@ TEST_CASE("safetensors answers every kind of bad file with an error naming the f
       {header_file("[1]", ""), "the header must be a JSON object, not array"},
       {header_file(R"({"a":{"dtype":"F16","shape":[2],"data_offsets":[0,4]}})", f32({0})),
        "tensor \"a\": dtype F16 is not supported; heed reads F32 only"},
-      {header_file(R"({"a":{"dtype":"F32","shape":[2]}})", ""), "tensor \"a\": needs the fields dtype, shape and data_offsets"},
+      {header_file(R"({"a":{"dtype":"F32","shape":[2]}})", ""),
+       "tensor \"a\": needs the fields dtype, shape and data_offsets"},
       {header_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[0,8],"x":1}})", f32({0, 0})),
        "tensor \"a\": unexpected field \"x\""},
       {header_file(R"({"a":[]})", ""), "tensor \"a\": expected an object, found array"},
@@ -176,12 +182,15 @@ TEST_CASE("safetensors answers every kind of bad file with an error naming the f
        "tensor \"a\": data_offsets [8, 0] are out of range for 8 bytes of data"},
       {header_file(R"({"a":{"dtype":"F32","shape":[2,3],"data_offsets":[0,8]}})", f32({0, 0})),
        "tensor \"a\": shape (2, 3) needs 24 bytes but data_offsets [0, 8] hold 8"},
-      {header_file("{" + ok_entry + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", f32({0, 0, 0})),
+      {header_file("{" + ok_entry + R"(,"b":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})",
+                   f32({0, 0, 0})),
        "tensors \"a\" and \"b\" overlap"},
       {header_file(R"({"a":{"dtype":"F32","shape":[2],"data_offsets":[4,12]}})", f32({0, 0, 0})),
        "bytes [0, 4) of the data belong to no tensor"},
-      {header_file("{" + ok_entry + "}", f32({0, 0, 0})), "the tensors cover 8 bytes of data but the file holds 12"},
-      {header_file(R"({"__metadata__":{"k":1}})", ""), "__metadata__ must map strings to strings; \"k\" holds integer"},
+      {header_file("{" + ok_entry + "}", f32({0, 0, 0})),
+       "the tensors cover 8 bytes of data but the file holds 12"},
+      {header_file(R"({"__metadata__":{"k":1}})", ""),
+       "__metadata__ must map strings to strings; \"k\" holds integer"},
       {header_file(R"({"__metadata__":[]})", ""), "__metadata__ must be an object, not array"},
   };
   fs::path dir = scratch_dir("errors");
@@ -189,7 +198,8 @@ TEST_CASE("safetensors answers every kind of bad file with an error naming the f
   for (const Case& c : cases) {
     CAPTURE(c.message);
     write_bytes(path, c.bytes);
-    CHECK_THROWS_WITH_AS(load_safetensors(path), doctest::Contains(("load_safetensors: " + path).c_str()), Error);
+    CHECK_THROWS_WITH_AS(load_safetensors(path), doctest::Contains(("load_safetensors: " + path).c_str()),
+                         Error);
     CHECK_THROWS_WITH_AS(load_safetensors(path), doctest::Contains(c.message.c_str()), Error);
   }
   CHECK_THROWS_WITH_AS(load_safetensors((dir / "missing.safetensors").string()),
@@ -200,16 +210,20 @@ TEST_CASE("safetensors answers every kind of bad file with an error naming the f
 TEST_CASE("safetensors refuses to save duplicate, empty or reserved names") {
   CHECK_THROWS_WITH_AS(serialize_safetensors({{"a", scalar(1)}, {"a", scalar(2)}}),
                        "save_safetensors: the name \"a\" is used twice", Error);
-  CHECK_THROWS_WITH_AS(serialize_safetensors({{"", scalar(1)}}), "save_safetensors: a tensor name is empty", Error);
+  CHECK_THROWS_WITH_AS(serialize_safetensors({{"", scalar(1)}}), "save_safetensors: a tensor name is empty",
+                       Error);
   CHECK_THROWS_AS(serialize_safetensors({{"__metadata__", scalar(1)}}), Error);
   CHECK_THROWS_AS(serialize_safetensors({{"x", Tensor()}}), Error);
 }
 
-TEST_CASE("safetensors survives 10,000 random truncations and byte flips: each is a heed::Error or a valid file") {
+TEST_CASE(
+    "safetensors survives 10,000 random truncations and byte flips: each is a heed::Error or a valid file") {
   Generator gen(3);
-  std::string valid = serialize_safetensors(
-      {{"encoder.weight", randn({3, 4}, gen)}, {"encoder.bias", randn({4}, gen)}, {"s", scalar(1)}, {"e", zeros({0})}},
-      {{"format", "pt"}});
+  std::string valid = serialize_safetensors({{"encoder.weight", randn({3, 4}, gen)},
+                                             {"encoder.bias", randn({4}, gen)},
+                                             {"s", scalar(1)},
+                                             {"e", zeros({0})}},
+                                            {{"format", "pt"}});
   const size_t header_end = 8 + size_t(valid[0] & 0xFF);  // the header is shorter than 256 bytes
   std::mt19937 rng(11);
   int errors = 0, truncations = 0;
@@ -247,8 +261,9 @@ TEST_CASE("a save that fails midway leaves the old checkpoint intact and no temp
   auto disk_full = [](int64_t written) {
     if (written > 8) throw Error("simulated: no space left on device");
   };
-  CHECK_THROWS_WITH_AS(detail::save_safetensors(path, {{"w", Tensor{4, 5, 6}}, {"v", zeros({100})}}, {}, disk_full),
-                       "simulated: no space left on device", Error);
+  CHECK_THROWS_WITH_AS(
+      detail::save_safetensors(path, {{"w", Tensor{4, 5, 6}}, {"v", zeros({100})}}, {}, disk_full),
+      "simulated: no space left on device", Error);
 
   CHECK(read_bytes(path) == before);
   int files = 0;
@@ -265,7 +280,8 @@ TEST_CASE("a save that fails midway leaves the old checkpoint intact and no temp
   fs::remove_all(dir);
 }
 
-TEST_CASE("safetensors cross-check with the independent Python reader (run by tests/nn/check_safetensors.py)") {
+TEST_CASE(
+    "safetensors cross-check with the independent Python reader (run by tests/nn/check_safetensors.py)") {
   // The script sets HEED_CROSSCHECK_DIR, writes python.safetensors there with its
   // own writer, runs this test, then reads heed.safetensors with its own reader.
   const char* dir = std::getenv("HEED_CROSSCHECK_DIR");
