@@ -197,7 +197,7 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
         if (masks.empty()) {
           s = next;
           steps[t] = next.h;
-        } else {  // h = m * h_new + (1 - m) * h, as one select
+        } else {  // h = m * h_new + (1 - m) * h, as one where
           s.h = where(masks[t], next.h, s.h);
           if (cell_ == Cell::LSTM) s.c = where(masks[t], next.c, s.c);
           steps[t] = where(masks[t], next.h, zero);
@@ -215,7 +215,7 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
 RNN::RNN(const RNNOptions& options) : Recurrent("RNN", Cell::RNN, options, nullptr) {}
 RNN::RNN(const RNNOptions& options, Generator& gen) : Recurrent("RNN", Cell::RNN, options, &gen) {}
 
-RNNOutput RNN::forward(const Variable& x, const Variable& h0, const Lengths& lengths) const {
+RNNOutput RNN::forward(const Variable& x, const Variable& h0, const Lengths& lengths) {
   LSTMOutput out = run(x, h0, {}, lengths);
   return {out.output, out.h_n};
 }
@@ -223,7 +223,7 @@ RNNOutput RNN::forward(const Variable& x, const Variable& h0, const Lengths& len
 GRU::GRU(const GRUOptions& options) : Recurrent("GRU", Cell::GRU, options, nullptr) {}
 GRU::GRU(const GRUOptions& options, Generator& gen) : Recurrent("GRU", Cell::GRU, options, &gen) {}
 
-RNNOutput GRU::forward(const Variable& x, const Variable& h0, const Lengths& lengths) const {
+RNNOutput GRU::forward(const Variable& x, const Variable& h0, const Lengths& lengths) {
   LSTMOutput out = run(x, h0, {}, lengths);
   return {out.output, out.h_n};
 }
@@ -231,7 +231,7 @@ RNNOutput GRU::forward(const Variable& x, const Variable& h0, const Lengths& len
 LSTM::LSTM(const LSTMOptions& options) : Recurrent("LSTM", Cell::LSTM, options, nullptr) {}
 LSTM::LSTM(const LSTMOptions& options, Generator& gen) : Recurrent("LSTM", Cell::LSTM, options, &gen) {}
 
-LSTMOutput LSTM::forward(const Variable& x, const LSTMState& state, const Lengths& lengths) const {
+LSTMOutput LSTM::forward(const Variable& x, const LSTMState& state, const Lengths& lengths) {
   return run(x, state.h, state.c, lengths);
 }
 

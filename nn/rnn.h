@@ -20,7 +20,12 @@
 //
 // Every parameter starts ~ U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default.
 //
-// The sequence layers take batch-first x: (B, T, I) and give
+// The sequence layers take batch-first x: (B, T, I), an optional initial
+// state and optional lengths, and give
+//
+//   nn::GRU encoder({.input = 32, .hidden = 64, .bidirectional = true});
+//   auto [output, h_n] = encoder.forward(x, /*h0=*/{}, /*lengths=*/{7, 5, 2});
+//
 //   output: (B, T, D*H), D = 2 if bidirectional (forward half first), else 1
 //   h_n:    (layers*D, B, H), rows ordered l0, l0_reverse, l1, ... (c_n too)
 // Layer l > 0 reads layer l-1's output. Padded batches pass per-sequence
@@ -34,6 +39,7 @@
 #include <cstdint>
 #include <initializer_list>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "autograd/variable.h"
@@ -178,7 +184,7 @@ class RNN : public Recurrent {
   explicit RNN(const RNNOptions& options);
   RNN(const RNNOptions& options, Generator& gen);
   // x: (B, T, I)  h0: (layers*D, B, H), zeros when undefined
-  RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {}) const;
+  RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {});
 };
 
 class GRU : public Recurrent {
@@ -186,7 +192,7 @@ class GRU : public Recurrent {
   explicit GRU(const GRUOptions& options);
   GRU(const GRUOptions& options, Generator& gen);
   // x: (B, T, I)  h0: (layers*D, B, H), zeros when undefined
-  RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {}) const;
+  RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {});
 };
 
 class LSTM : public Recurrent {
@@ -194,7 +200,7 @@ class LSTM : public Recurrent {
   explicit LSTM(const LSTMOptions& options);
   LSTM(const LSTMOptions& options, Generator& gen);
   // x: (B, T, I)  state: (layers*D, B, H) each, zeros when undefined
-  LSTMOutput forward(const Variable& x, const LSTMState& state = {}, const Lengths& lengths = {}) const;
+  LSTMOutput forward(const Variable& x, const LSTMState& state = {}, const Lengths& lengths = {});
 };
 
 }  // namespace heed::nn

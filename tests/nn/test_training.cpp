@@ -1,9 +1,11 @@
 // End-to-end training: the layers, losses and Adam together learn two tasks
 // to a stated accuracy within a stated wall-clock budget (measured on 2 cores
-// at -O2). Every run is seeded, so the accuracy and step counts below are the
-// same on every run; only the time varies with the machine.
+// at -O2). Every run is seeded and results do not depend on the thread count,
+// so on one machine every run prints the same accuracy and step count; another
+// SIMD back end rounds differently and may take a few hundred steps more or
+// less, which the margins below absorb. Only the time varies from run to run.
 //
-// Both tests are skipped under AddressSanitizer/UBSan: instrumented, they take
+// Both tests are skipped in AddressSanitizer builds: instrumented, they take
 // minutes, and their layers are already covered by the gradcheck tests.
 #include <doctest/doctest.h>
 
@@ -52,7 +54,7 @@ double accuracy(const Tensor& logits, const Tensor& target) {
 
 // ------------------------------------------------------------- two spirals
 // Two interleaved spirals of n points each, two turns, radius up to 1:
-// point i of spiral k is r (cos a, sin a) with r = i / n, a = 4 pi r + k pi.
+// point i of spiral k is r (cos a, sin a) with r = (i + 1) / n, a = 4 pi r + k pi.
 struct Spirals {
   Tensor points;  // (2n, 2)
   Tensor labels;  // (2n,)
@@ -93,7 +95,8 @@ Batch reversal_batch(int64_t batch, Generator& gen) {
 // A GRU encoder reads the sequence into its final state h: (1, B, H); a GRU
 // decoder starts from h and predicts the reversal one symbol at a time, fed
 // the previous symbol (the true one in training, its own guess in decoding).
-// No attention: all 8 symbols pass through the one vector h.
+// No attention: all 8 symbols pass through the one vector h. Both GRUs read
+// the one Embedding (symbols 0..7 plus the start symbol).
 struct Reverser : nn::Module {
   std::shared_ptr<nn::Embedding> embed;
   std::shared_ptr<nn::GRU> encoder, decoder;
@@ -159,7 +162,7 @@ TEST_CASE("A two-layer MLP learns the two spirals to >= 99% training accuracy wi
   CHECK(elapsed < 5.0);
 }
 
-// Stops when the validation set reaches 97% (checked every 100 steps), then
+// Stops when the validation set reaches 98% (checked every 100 steps), then
 // measures a separate test set; the test set never steers training.
 TEST_CASE("A GRU encoder-decoder learns to reverse 8 symbols to >= 95% held-out token accuracy within 30 s" *
           doctest::skip(kSanitized)) {
@@ -172,7 +175,7 @@ TEST_CASE("A GRU encoder-decoder learns to reverse 8 symbols to >= 95% held-out 
   Batch validation = reversal_batch(256, validation_gen), test = reversal_batch(512, test_gen);
   double validation_acc = 0.0;
   int64_t step = 0;
-  while (step < 3000 && validation_acc < 0.97) {
+  while (step < 3000 && validation_acc < 0.98) {
     for (int64_t i = 0; i < 100; ++i, ++step) {
       Batch batch = reversal_batch(64, train_gen);
       adam.zero_grad();
