@@ -81,6 +81,14 @@ inline __attribute__((always_inline)) void transpose8x8(__m256 r[8]) {
     r[i + 4] = _mm256_permute2f128_ps(u[i], u[i + 4], 0x31);
   }
 }
+
+// The first W lanes of r into dst[0, W).
+template <int W>
+inline __attribute__((always_inline)) void store_first(__m256 r, float* dst) {
+  static_assert(W == 6, "only MR = 6 rows are packed this way");
+  _mm_storeu_ps(dst, _mm256_castps256_ps128(r));
+  _mm_storel_pi(reinterpret_cast<__m64*>(dst + 4), _mm256_extractf128_ps(r, 1));
+}
 #endif
 
 // dst[0, n) = src[0, n) in vector moves: the NR floats a B row deals to each panel
@@ -127,6 +135,14 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
           transpose8x8(r);
           for (int kk = 0; kk < 8; ++kk) _mm256_storeu_ps(dst + (k + kk) * W + i0, r[kk]);
         }
+      }
+    }
+    if constexpr (W == MR) {  // W lines (and 8 - W zeros) through one 8 x 8 transpose
+      for (; width == W && k + 8 <= kc; k += 8) {
+        __m256 r[8];
+        for (int i = 0; i < 8; ++i) r[i] = i < W ? _mm256_loadu_ps(s + i * step_j + k * step_k) : _mm256_setzero_ps();
+        transpose8x8(r);
+        for (int kk = 0; kk < 8; ++kk) store_first<W>(r[kk], dst + (k + kk) * W);
       }
     }
 #endif
@@ -256,7 +272,7 @@ void gemm_serial(const GemmArgs& g) {
   // (MC rows of kc) then spans at most 288 KiB, so no L2 set holds more than a few
   // of its lines, and a copy would only reproduce its layout. Farther apart (say
   // 4 KiB, N = 1024), rows 16 apart would fight over the same L2 sets: copy them.
-  const bool a_in_place = !g.trans_a && g.lda <= 512;
+  const bool a_in_place = !g.trans_a && g.lda <= 512 && g.n < 16 * nr;
 
   for (int64_t jc = 0; jc < g.n; jc += NC) {
     int64_t nc = std::min(NC, g.n - jc);
@@ -269,7 +285,7 @@ void gemm_serial(const GemmArgs& g) {
         PanelsA panels;
         if (a_in_place) {
           panels = {a.at(ic, pc), MR * g.lda, g.lda, 1};
-        } else if (g.trans_a) {
+        } else if (true) {
           pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
           panels = {pa, MR * kc, 1, MR};
         } else {
