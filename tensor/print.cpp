@@ -87,11 +87,19 @@ std::string body(const Tensor& t, int indent, bool summarize, const Format& f) {
   std::string pad(indent + 1, ' '), out = "[";
   if (t.dim() == 1) {  // wrapped to the line width
     size_t per_line = std::max<size_t>(1, (kLineWidth - indent) / (f.width + 2));
-    for (size_t i = 0; i < parts.size(); ++i)
-      out += (i == 0 ? "" : i % per_line == 0 ? ",\n" + pad : ", ") + parts[i];
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0) out += i % per_line == 0 ? ",\n" : ", ";
+      if (i > 0 && i % per_line == 0) out += pad;
+      out += parts[i];
+    }
   } else {  // a blank line between matrices, two between 3-D blocks, ...
-    std::string sep = "," + std::string(t.dim() - 1, '\n') + pad;
-    for (size_t i = 0; i < parts.size(); ++i) out += (i ? sep : "") + parts[i];
+    std::string sep(t.dim() - 1, '\n');
+    sep.insert(0, 1, ',');
+    sep += pad;
+    for (size_t i = 0; i < parts.size(); ++i) {
+      if (i > 0) out += sep;
+      out += parts[i];
+    }
   }
   return out + "]";
 }
