@@ -139,6 +139,18 @@ TEST_CASE("sgemm matches sgemm_naive on large products that cross every cache bl
   check_against_naive(Problem(false, false, 13, 4100, 530, true), sgemm);
 }
 
+TEST_CASE("threads sharing packed B blocks match sgemm_naive across several K and N blocks") {
+  ThreadCount restore;
+  for (int threads : {2, 3}) {
+    heed::set_num_threads(threads);
+    // shared B: 11 MR panels over 3 K blocks and 2 N blocks, so both B buffers are reused
+    check_against_naive(Problem(false, false, 61, 4100, 530, true), sgemm);
+    check_against_naive(Problem(true, true, 300, 257, 520, false), sgemm);  // independent row slabs
+    // column slabs: too few rows to share out
+    check_against_naive(Problem(false, true, 7, 1500, 300, false), sgemm);
+  }
+}
+
 TEST_CASE("the scalar back end computes the same products as the vector back end") {
   for (bool trans_a : {false, true})
     for (bool trans_b : {false, true})
@@ -162,8 +174,9 @@ TEST_CASE("the scalar back end computes the same products as the vector back end
 TEST_CASE("sgemm gives bitwise identical results with 1, 2 and 3 threads") {
   ThreadCount restore;
   struct Shape { int64_t m, n, k; };
-  // square, tall (threads split rows), wide and short (threads split columns)
-  for (Shape s : {Shape{200, 150, 300}, Shape{700, 40, 90}, Shape{7, 1500, 200}})
+  // square, tall (threads split rows), wide and short (threads split columns), and
+  // large enough that the row slabs share packed B blocks (two K blocks)
+  for (Shape s : {Shape{200, 150, 300}, Shape{700, 40, 90}, Shape{7, 1500, 200}, Shape{130, 600, 300}})
     for (bool trans_b : {false, true}) {
       std::vector<std::vector<float>> results;
       for (int threads : {1, 2, 3}) {
