@@ -4,8 +4,9 @@
 // about 10 us per 4 KiB: a new 64 MiB buffer costs ~160 ms, a reused one ~4 ms).
 // Training allocates the same sizes every step, so freed buffers are kept by
 // size class and handed out again; steady-state training touches no fresh page.
-// Thread-safe. Sizes are rounded up by at most 25% (four classes per power of
-// two); at most 1 GiB is kept for reuse, releases beyond it go to the system.
+// Thread-safe; each thread also keeps a few small buffers of its own, served
+// without a lock. Sizes are rounded up by at most 25% (four classes per power
+// of two); at most 1 GiB is kept for reuse, releases beyond it go to the system.
 #pragma once
 
 #include <cstddef>
