@@ -5,10 +5,13 @@
 #   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make bench           kernel and autograd figures against this machine's peak
 
+MAKEFLAGS += --no-print-directory
+
 BUILD   ?= build
 ASAN    ?= build-asan
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
+CONFIG  := $(if $(DOCTEST_DIR),-DDOCTEST_INCLUDE_DIR=$(DOCTEST_DIR))
 DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
                     /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
 
@@ -17,7 +20,7 @@ DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/loc
 all: build
 
 build:
-	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
+	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CONFIG) > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
 # doctest is the one test dependency: install it when we can, else say how.
@@ -41,7 +44,7 @@ test: doctest build
 	@cd $(BUILD) && ctest --output-on-failure
 
 test-sanitize: doctest
-	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEED_SANITIZE=ON > $(ASAN).log 2>&1 || { cat $(ASAN).log; exit 1; }
+	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEED_SANITIZE=ON $(CONFIG) > $(ASAN).log 2>&1 || { cat $(ASAN).log; exit 1; }
 	@$(CMAKE) --build $(ASAN) -j $(JOBS)
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
