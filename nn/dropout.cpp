@@ -10,7 +10,8 @@ uint64_t draw_seed(Generator& gen) {
 }
 }  // namespace
 
-Dropout::Dropout(const DropoutOptions& options) : UnaryModule("Dropout"), options_(options), gen_(options.seed) {
+Dropout::Dropout(const DropoutOptions& options)
+    : UnaryModule("Dropout"), options_(options), gen_(options.seed) {
   HEED_CHECK(options.p >= 0.0f && options.p <= 1.0f, "Dropout: p must be in [0, 1], got ", options.p);
 }
 

@@ -15,8 +15,8 @@ Embedding::Embedding(const EmbeddingOptions& options, Generator& gen)
 }
 
 void Embedding::init_parameters(Generator& gen) {
-  HEED_CHECK(options_.num > 0 && options_.dim > 0, "Embedding: num and dim must be positive, got num=",
-             options_.num, ", dim=", options_.dim);
+  HEED_CHECK(options_.num > 0 && options_.dim > 0,
+             "Embedding: num and dim must be positive, got num=", options_.num, ", dim=", options_.dim);
   HEED_CHECK(options_.padding_idx >= -1 && options_.padding_idx < options_.num, "Embedding: padding_idx ",
              options_.padding_idx, " is not a row of ", options_.num, " (use -1 for none)");
   Tensor table = randn({options_.num, options_.dim}, gen);

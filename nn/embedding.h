@@ -19,10 +19,10 @@
 namespace heed::nn {
 
 struct EmbeddingOptions {
-  int64_t num = 0;  // rows: the vocabulary size
-  int64_t dim = 0;  // the length of each vector
+  int64_t num = 0;           // rows: the vocabulary size
+  int64_t dim = 0;           // the length of each vector
   int64_t padding_idx = -1;  // the row that stays zero; -1 for none
-  uint64_t seed = 0;  // for the initial weights when no Generator is given
+  uint64_t seed = 0;         // for the initial weights when no Generator is given
 };
 
 class Embedding : public UnaryModule {

@@ -25,7 +25,8 @@ void Linear::init_parameters(Generator& gen) {
   HEED_CHECK(options_.in > 0 && options_.out > 0, "Linear: in and out must be positive, got in=", options_.in,
              ", out=", options_.out);
   weight = register_parameter("weight", init::linear_uniform({options_.out, options_.in}, options_.in, gen));
-  if (options_.bias) bias = register_parameter("bias", init::linear_uniform({options_.out}, options_.in, gen));
+  if (options_.bias)
+    bias = register_parameter("bias", init::linear_uniform({options_.out}, options_.in, gen));
 }
 
 Variable Linear::forward(const Variable& x) {
@@ -35,8 +36,8 @@ Variable Linear::forward(const Variable& x) {
 }
 
 std::string Linear::describe() const {
-  return detail::concat("Linear(in=", options_.in, ", out=", options_.out, ", bias=",
-                        options_.bias ? "true" : "false", ")");
+  return detail::concat("Linear(in=", options_.in, ", out=", options_.out,
+                        ", bias=", options_.bias ? "true" : "false", ")");
 }
 
 }  // namespace heed::nn

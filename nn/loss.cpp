@@ -9,11 +9,12 @@ const char* name(Reduction r) { return r == Reduction::Mean ? "mean" : r == Redu
 // dims of scores (..., C) and target (...) into N, and give a None result
 // target's shape back. Both reshapes are views of contiguous data.
 template <class Loss>
-Variable over_rows(const char* op, const Variable& scores, const Tensor& target, Reduction reduction, Loss loss) {
+Variable over_rows(const char* op, const Variable& scores, const Tensor& target, Reduction reduction,
+                   Loss loss) {
   Shape expected = scores.shape();
   if (!expected.empty()) expected.pop_back();
-  HEED_CHECK(scores.dim() >= 1 && target.defined() && target.shape() == expected, op, ": scores ", scores.shape(),
-             " need a target of shape ", expected, ", got ", target.shape());
+  HEED_CHECK(scores.dim() >= 1 && target.defined() && target.shape() == expected, op, ": scores ",
+             scores.shape(), " need a target of shape ", expected, ", got ", target.shape());
   const int64_t classes = scores.size(-1);
   Variable rows = loss(reshape(scores, {-1, classes}), reshape(target, {-1}));  // (N, C), (N,)
   return reduction == Reduction::None ? reshape(rows, target.shape()) : rows;
@@ -22,14 +23,16 @@ Variable over_rows(const char* op, const Variable& scores, const Tensor& target,
 }  // namespace
 
 Variable CrossEntropyLoss::forward(const Variable& logits, const Tensor& target) const {
-  return over_rows("CrossEntropyLoss", logits, target, options_.reduction, [&](const Variable& x, const Tensor& t) {
-    return cross_entropy(x, t, options_.ignore_index, options_.label_smoothing, options_.reduction);
-  });
+  return over_rows(
+      "CrossEntropyLoss", logits, target, options_.reduction, [&](const Variable& x, const Tensor& t) {
+        return cross_entropy(x, t, options_.ignore_index, options_.label_smoothing, options_.reduction);
+      });
 }
 
 std::string CrossEntropyLoss::describe() const {
   return detail::concat("CrossEntropyLoss(ignore_index=", options_.ignore_index,
-                        ", label_smoothing=", options_.label_smoothing, ", reduction=", name(options_.reduction), ")");
+                        ", label_smoothing=", options_.label_smoothing,
+                        ", reduction=", name(options_.reduction), ")");
 }
 
 Variable NLLLoss::forward(const Variable& log_probs, const Tensor& target) const {
@@ -39,15 +42,18 @@ Variable NLLLoss::forward(const Variable& log_probs, const Tensor& target) const
 }
 
 std::string NLLLoss::describe() const {
-  return detail::concat("NLLLoss(ignore_index=", options_.ignore_index, ", reduction=", name(options_.reduction), ")");
+  return detail::concat("NLLLoss(ignore_index=", options_.ignore_index,
+                        ", reduction=", name(options_.reduction), ")");
 }
 
 Variable MSELoss::forward(const Variable& input, const Variable& target) const {
-  HEED_CHECK(input.shape() == target.shape(), "MSELoss: input ", input.shape(), " and target ", target.shape(),
-             " differ in shape");
+  HEED_CHECK(input.shape() == target.shape(), "MSELoss: input ", input.shape(), " and target ",
+             target.shape(), " differ in shape");
   return mse_loss(input, target, options_.reduction);
 }
 
-std::string MSELoss::describe() const { return detail::concat("MSELoss(reduction=", name(options_.reduction), ")"); }
+std::string MSELoss::describe() const {
+  return detail::concat("MSELoss(reduction=", name(options_.reduction), ")");
+}
 
 }  // namespace heed::nn

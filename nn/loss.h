@@ -51,7 +51,9 @@ class NLLLoss {
   explicit NLLLoss(const NLLLossOptions& options = {}) : options_(options) {}
   // log_probs: (..., C)  target: (...)  ->  a scalar (Mean, Sum) or target's shape (None)
   Variable forward(const Variable& log_probs, const Tensor& target) const;
-  Variable operator()(const Variable& log_probs, const Tensor& target) const { return forward(log_probs, target); }
+  Variable operator()(const Variable& log_probs, const Tensor& target) const {
+    return forward(log_probs, target);
+  }
   std::string describe() const;
   const NLLLossOptions& options() const { return options_; }
 

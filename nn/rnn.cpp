@@ -35,7 +35,8 @@ const char* flag(bool on) { return on ? "true" : "false"; }
 }  // namespace
 
 // ------------------------------------------------------------- cells
-RecurrentCell::RecurrentCell(std::string type_name, int64_t gates, const RNNCellOptions& options, Generator* gen)
+RecurrentCell::RecurrentCell(std::string type_name, int64_t gates, const RNNCellOptions& options,
+                             Generator* gen)
     : Module(std::move(type_name)), options_(options) {
   HEED_CHECK(options.input > 0 && options.hidden > 0, this->type_name(),
              ": input and hidden must be positive, got input=", options.input, ", hidden=", options.hidden);
@@ -64,7 +65,8 @@ void RecurrentCell::check_input(const Variable& x, const Variable& state, const 
 }
 
 RNNCell::RNNCell(const RNNCellOptions& options) : RecurrentCell("RNNCell", 1, options, nullptr) {}
-RNNCell::RNNCell(const RNNCellOptions& options, Generator& gen) : RecurrentCell("RNNCell", 1, options, &gen) {}
+RNNCell::RNNCell(const RNNCellOptions& options, Generator& gen)
+    : RecurrentCell("RNNCell", 1, options, &gen) {}
 
 Variable RNNCell::forward(const Variable& x, const Variable& h) {
   check_input(x, h, "h");
@@ -73,7 +75,8 @@ Variable RNNCell::forward(const Variable& x, const Variable& h) {
 }
 
 GRUCell::GRUCell(const GRUCellOptions& options) : RecurrentCell("GRUCell", 3, options, nullptr) {}
-GRUCell::GRUCell(const GRUCellOptions& options, Generator& gen) : RecurrentCell("GRUCell", 3, options, &gen) {}
+GRUCell::GRUCell(const GRUCellOptions& options, Generator& gen)
+    : RecurrentCell("GRUCell", 3, options, &gen) {}
 
 Variable GRUCell::forward(const Variable& x, const Variable& h) {
   check_input(x, h, "h");
@@ -82,7 +85,8 @@ Variable GRUCell::forward(const Variable& x, const Variable& h) {
 }
 
 LSTMCell::LSTMCell(const LSTMCellOptions& options) : RecurrentCell("LSTMCell", 4, options, nullptr) {}
-LSTMCell::LSTMCell(const LSTMCellOptions& options, Generator& gen) : RecurrentCell("LSTMCell", 4, options, &gen) {}
+LSTMCell::LSTMCell(const LSTMCellOptions& options, Generator& gen)
+    : RecurrentCell("LSTMCell", 4, options, &gen) {}
 
 LSTMState LSTMCell::forward(const Variable& x, const LSTMState& state) {
   check_input(x, state.h, "h");
@@ -105,8 +109,8 @@ Lengths::Lengths(const Tensor& lengths) {
 Recurrent::Recurrent(std::string type_name, Cell cell, const RNNOptions& options, Generator* gen)
     : Module(std::move(type_name)), cell_(cell), options_(options) {
   HEED_CHECK(options.input > 0 && options.hidden > 0 && options.layers > 0, this->type_name(),
-             ": input, hidden and layers must be positive, got input=", options.input, ", hidden=",
-             options.hidden, ", layers=", options.layers);
+             ": input, hidden and layers must be positive, got input=", options.input,
+             ", hidden=", options.hidden, ", layers=", options.layers);
   Generator seeded(options.seed);
   Generator& g = gen ? *gen : seeded;
   const int64_t gates = cell == Cell::RNN ? 1 : cell == Cell::GRU ? 3 : 4;
@@ -144,7 +148,8 @@ Recurrent::Weights& Recurrent::weights(int64_t layer, int64_t direction) {
   return const_cast<Weights&>(std::as_const(*this).weights(layer, direction));
 }
 
-LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable& c0, const Lengths& lengths) const {
+LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable& c0,
+                          const Lengths& lengths) const {
   const int64_t H = options_.hidden, D = options_.bidirectional ? 2 : 1;
   HEED_CHECK(x.dim() == 3 && x.size(1) > 0 && x.size(2) == options_.input, describe(), ": expected x (B, T, ",
              options_.input, ") with T >= 1, got ", x.shape());
@@ -160,8 +165,8 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
   std::vector<Tensor> masks;
   if (!lengths.empty()) {
     const std::vector<int64_t>& len = lengths.values();
-    HEED_CHECK(static_cast<int64_t>(len.size()) == B, describe(), ": got ", len.size(), " lengths for a batch of ",
-               B);
+    HEED_CHECK(static_cast<int64_t>(len.size()) == B, describe(), ": got ", len.size(),
+               " lengths for a batch of ", B);
     bool padded = false;
     for (int64_t b = 0; b < B; ++b) {
       HEED_CHECK(len[b] >= 0 && len[b] <= T, describe(), ": length ", len[b], " of sequence ", b,
@@ -183,16 +188,23 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
       const Weights& w = weights_[l * D + d];
       Variable gi = linear(input, w.weight_ih, w.bias_ih);  // (B, T, G*H): all steps in one matmul
       Variable zero(zeros({B, H}));
-      LSTMState s{h0.defined() ? select(h0, 0, l * D + d) : zero, c0.defined() ? select(c0, 0, l * D + d) : zero};
+      LSTMState s{h0.defined() ? select(h0, 0, l * D + d) : zero,
+                  c0.defined() ? select(c0, 0, l * D + d) : zero};
       std::vector<Variable> steps(T);
       for (int64_t i = 0; i < T; ++i) {
         const int64_t t = d == 0 ? i : T - 1 - i;
         Variable gi_t = select(gi, 1, t);  // (B, G*H)
         LSTMState next;
         switch (cell_) {
-          case Cell::RNN: next.h = rnn_step(gi_t, s.h, w.weight_hh, w.bias_hh); break;
-          case Cell::GRU: next.h = gru_step(gi_t, s.h, w.weight_hh, w.bias_hh); break;
-          case Cell::LSTM: next = lstm_step(gi_t, s, w.weight_hh, w.bias_hh); break;
+          case Cell::RNN:
+            next.h = rnn_step(gi_t, s.h, w.weight_hh, w.bias_hh);
+            break;
+          case Cell::GRU:
+            next.h = gru_step(gi_t, s.h, w.weight_hh, w.bias_hh);
+            break;
+          case Cell::LSTM:
+            next = lstm_step(gi_t, s, w.weight_hh, w.bias_hh);
+            break;
         }
         if (masks.empty()) {
           s = next;

@@ -54,11 +54,13 @@ Tensor unary(const Tensor& x, const char* op, F f, Row row = {}) {
 template <class F>
 Tensor unary_simd(const Tensor& x, const char* op, F f) {
   using simd::Vec, simd::VecScalar;
-  return unary(x, op, [f](float v) { return f(VecScalar{v}).v; }, [f](const float* in, float* out, int64_t n) {
-    int64_t i = 0;
-    for (; i + Vec::width <= n; i += Vec::width) f(Vec::load(in + i)).store(out + i);
-    for (; i < n; ++i) out[i] = f(VecScalar{in[i]}).v;
-  });
+  return unary(
+      x, op, [f](float v) { return f(VecScalar{v}).v; },
+      [f](const float* in, float* out, int64_t n) {
+        int64_t i = 0;
+        for (; i + Vec::width <= n; i += Vec::width) f(Vec::load(in + i)).store(out + i);
+        for (; i < n; ++i) out[i] = f(VecScalar{in[i]}).v;
+      });
 }
 
 // y = f(a, b), y: broadcast(a, b). Fast paths: both unit-step, or one operand
@@ -69,37 +71,52 @@ Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
   check_defined(b, op);
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
   Tensor y = empty(shape);
-  detail::for_each_row<3>(
-      shape,
-      {y.strides(), detail::broadcast_strides(a.shape(), a.strides(), shape),
-       detail::broadcast_strides(b.shape(), b.strides(), shape)},
-      {y.data(), a.data(), b.data()}, [f](Ptrs3 p, Steps3 s, int64_t n) {
-        float* __restrict out = p[0];
-        const float* __restrict x = p[1];
-        const float* __restrict z = p[2];
-        if (s[1] == 1 && s[2] == 1)
-          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[i]);
-        else if (s[1] == 1 && s[2] == 0)
-          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[0]);
-        else if (s[1] == 0 && s[2] == 1)
-          for (int64_t i = 0; i < n; ++i) out[i] = f(x[0], z[i]);
-        else
-          for (int64_t i = 0; i < n; ++i) out[i] = f(x[i * s[1]], z[i * s[2]]);
-      });
+  detail::for_each_row<3>(shape,
+                          {y.strides(), detail::broadcast_strides(a.shape(), a.strides(), shape),
+                           detail::broadcast_strides(b.shape(), b.strides(), shape)},
+                          {y.data(), a.data(), b.data()}, [f](Ptrs3 p, Steps3 s, int64_t n) {
+                            float* __restrict out = p[0];
+                            const float* __restrict x = p[1];
+                            const float* __restrict z = p[2];
+                            if (s[1] == 1 && s[2] == 1)
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[i]);
+                            else if (s[1] == 1 && s[2] == 0)
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[0]);
+                            else if (s[1] == 0 && s[2] == 1)
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[0], z[i]);
+                            else
+                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i * s[1]], z[i * s[2]]);
+                          });
   return y;
 }
 
 }  // namespace
 
 // ------------------------------------------------------------- unary
-Tensor neg(const Tensor& x) { return unary(x, "neg", [](float v) { return -v; }); }
-Tensor exp(const Tensor& x) { return unary_simd(x, "exp", [](auto v) { return simd::exp(v); }); }
-Tensor log(const Tensor& x) { return unary(x, "log", [](float v) { return std::log(v); }); }
-Tensor sqrt(const Tensor& x) { return unary(x, "sqrt", [](float v) { return std::sqrt(v); }); }
-Tensor abs(const Tensor& x) { return unary(x, "abs", [](float v) { return std::fabs(v); }); }
-Tensor tanh(const Tensor& x) { return unary_simd(x, "tanh", [](auto v) { return simd::tanh(v); }); }
-Tensor sigmoid(const Tensor& x) { return unary_simd(x, "sigmoid", [](auto v) { return simd::sigmoid(v); }); }
-Tensor relu(const Tensor& x) { return unary(x, "relu", [](float v) { return v < 0.0f ? 0.0f : v; }); }
+Tensor neg(const Tensor& x) {
+  return unary(x, "neg", [](float v) { return -v; });
+}
+Tensor exp(const Tensor& x) {
+  return unary_simd(x, "exp", [](auto v) { return simd::exp(v); });
+}
+Tensor log(const Tensor& x) {
+  return unary(x, "log", [](float v) { return std::log(v); });
+}
+Tensor sqrt(const Tensor& x) {
+  return unary(x, "sqrt", [](float v) { return std::sqrt(v); });
+}
+Tensor abs(const Tensor& x) {
+  return unary(x, "abs", [](float v) { return std::fabs(v); });
+}
+Tensor tanh(const Tensor& x) {
+  return unary_simd(x, "tanh", [](auto v) { return simd::tanh(v); });
+}
+Tensor sigmoid(const Tensor& x) {
+  return unary_simd(x, "sigmoid", [](auto v) { return simd::sigmoid(v); });
+}
+Tensor relu(const Tensor& x) {
+  return unary(x, "relu", [](float v) { return v < 0.0f ? 0.0f : v; });
+}
 
 // 0.5 x (1 + tanh(z)) with z = sqrt(2/pi) (x + 0.044715 x^3), computed as the
 // identical x * sigmoid(2z) = x / (1 + e^(-2z)): one exp instead of a tanh, and
@@ -122,10 +139,18 @@ Tensor pow(const Tensor& x, float exponent) {
 }
 
 // ------------------------------------------------------------- binary
-Tensor add(const Tensor& a, const Tensor& b) { return binary(a, b, "add", [](float x, float y) { return x + y; }); }
-Tensor sub(const Tensor& a, const Tensor& b) { return binary(a, b, "sub", [](float x, float y) { return x - y; }); }
-Tensor mul(const Tensor& a, const Tensor& b) { return binary(a, b, "mul", [](float x, float y) { return x * y; }); }
-Tensor div(const Tensor& a, const Tensor& b) { return binary(a, b, "div", [](float x, float y) { return x / y; }); }
+Tensor add(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "add", [](float x, float y) { return x + y; });
+}
+Tensor sub(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "sub", [](float x, float y) { return x - y; });
+}
+Tensor mul(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "mul", [](float x, float y) { return x * y; });
+}
+Tensor div(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "div", [](float x, float y) { return x / y; });
+}
 // x != x is NaN: it wins, so NaN propagates from either side.
 Tensor maximum(const Tensor& a, const Tensor& b) {
   return binary(a, b, "maximum", [](float x, float y) { return (x > y || x != x) ? x : y; });
@@ -133,12 +158,24 @@ Tensor maximum(const Tensor& a, const Tensor& b) {
 Tensor minimum(const Tensor& a, const Tensor& b) {
   return binary(a, b, "minimum", [](float x, float y) { return (x < y || x != x) ? x : y; });
 }
-Tensor eq(const Tensor& a, const Tensor& b) { return binary(a, b, "eq", [](float x, float y) { return float(x == y); }); }
-Tensor ne(const Tensor& a, const Tensor& b) { return binary(a, b, "ne", [](float x, float y) { return float(x != y); }); }
-Tensor lt(const Tensor& a, const Tensor& b) { return binary(a, b, "lt", [](float x, float y) { return float(x < y); }); }
-Tensor le(const Tensor& a, const Tensor& b) { return binary(a, b, "le", [](float x, float y) { return float(x <= y); }); }
-Tensor gt(const Tensor& a, const Tensor& b) { return binary(a, b, "gt", [](float x, float y) { return float(x > y); }); }
-Tensor ge(const Tensor& a, const Tensor& b) { return binary(a, b, "ge", [](float x, float y) { return float(x >= y); }); }
+Tensor eq(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "eq", [](float x, float y) { return float(x == y); });
+}
+Tensor ne(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "ne", [](float x, float y) { return float(x != y); });
+}
+Tensor lt(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "lt", [](float x, float y) { return float(x < y); });
+}
+Tensor le(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "le", [](float x, float y) { return float(x <= y); });
+}
+Tensor gt(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "gt", [](float x, float y) { return float(x > y); });
+}
+Tensor ge(const Tensor& a, const Tensor& b) {
+  return binary(a, b, "ge", [](float x, float y) { return float(x >= y); });
+}
 
 // ------------------------------------------------------------- operators
 // A float operand is folded into the lambda rather than wrapped in a tensor.
@@ -147,14 +184,30 @@ Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
 Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
 Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
-Tensor operator+(const Tensor& a, float b) { return unary(a, "add", [b](float x) { return x + b; }); }
-Tensor operator-(const Tensor& a, float b) { return unary(a, "sub", [b](float x) { return x - b; }); }
-Tensor operator*(const Tensor& a, float b) { return unary(a, "mul", [b](float x) { return x * b; }); }
-Tensor operator/(const Tensor& a, float b) { return unary(a, "div", [b](float x) { return x / b; }); }
-Tensor operator+(float a, const Tensor& b) { return unary(b, "add", [a](float x) { return a + x; }); }
-Tensor operator-(float a, const Tensor& b) { return unary(b, "sub", [a](float x) { return a - x; }); }
-Tensor operator*(float a, const Tensor& b) { return unary(b, "mul", [a](float x) { return a * x; }); }
-Tensor operator/(float a, const Tensor& b) { return unary(b, "div", [a](float x) { return a / x; }); }
+Tensor operator+(const Tensor& a, float b) {
+  return unary(a, "add", [b](float x) { return x + b; });
+}
+Tensor operator-(const Tensor& a, float b) {
+  return unary(a, "sub", [b](float x) { return x - b; });
+}
+Tensor operator*(const Tensor& a, float b) {
+  return unary(a, "mul", [b](float x) { return x * b; });
+}
+Tensor operator/(const Tensor& a, float b) {
+  return unary(a, "div", [b](float x) { return x / b; });
+}
+Tensor operator+(float a, const Tensor& b) {
+  return unary(b, "add", [a](float x) { return a + x; });
+}
+Tensor operator-(float a, const Tensor& b) {
+  return unary(b, "sub", [a](float x) { return a - x; });
+}
+Tensor operator*(float a, const Tensor& b) {
+  return unary(b, "mul", [a](float x) { return a * x; });
+}
+Tensor operator/(float a, const Tensor& b) {
+  return unary(b, "div", [a](float x) { return a / x; });
+}
 
 // ------------------------------------------------------------- in place
 void add_(const Tensor& dst, const Tensor& src) {
@@ -164,7 +217,8 @@ void add_(const Tensor& dst, const Tensor& src) {
   HEED_CHECK(shape == dst.shape(), "add_: cannot add a tensor of shape ", src.shape(), " into one of shape ",
              dst.shape());
   // No __restrict: src may be dst itself (x += x).
-  detail::for_each_row<2>(shape, {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)},
+  detail::for_each_row<2>(shape,
+                          {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)},
                           {dst.data(), src.data()}, [](Ptrs2 p, Steps2 s, int64_t n) {
                             if (s[0] == 1 && s[1] == 1)
                               for (int64_t i = 0; i < n; ++i) p[0][i] += p[1][i];

@@ -33,7 +33,7 @@ std::string concat(const Parts&... parts) {
 }  // namespace heed
 
 // HEED_CHECK(condition, message parts...): throws heed::Error built from the parts.
-#define HEED_CHECK(cond, ...)                                          \
-  do {                                                                 \
+#define HEED_CHECK(cond, ...)                                              \
+  do {                                                                     \
     if (!(cond)) throw ::heed::Error(::heed::detail::concat(__VA_ARGS__)); \
   } while (0)

@@ -24,7 +24,7 @@ namespace heed::detail {
 
 template <size_t N>
 struct StridedLoop {
-  Shape shape;                   // after merging
+  Shape shape;  // after merging
   std::array<Strides, N> strides;
   std::array<float*, N> base;
 };
@@ -34,8 +34,7 @@ struct StridedLoop {
 inline Strides broadcast_strides(const Shape& t_shape, const Strides& t_strides, const Shape& out) {
   Strides s = Shape::filled(out.size(), 0);
   int64_t lead = out.size() - t_shape.size();
-  for (int64_t i = 0; i < t_shape.size(); ++i)
-    s[lead + i] = t_shape[i] == 1 ? 0 : t_strides[i];
+  for (int64_t i = 0; i < t_shape.size(); ++i) s[lead + i] = t_shape[i] == 1 ? 0 : t_strides[i];
   return s;
 }
 
@@ -47,8 +46,7 @@ StridedLoop<N> merge_dims(const Shape& shape, const std::array<Strides, N>& stri
   for (int64_t d = 0; d < shape.size(); ++d) {
     if (shape[d] == 1) continue;  // a size-1 dim never moves a pointer
     bool merge = loop.shape.size() > 0;
-    for (size_t k = 0; merge && k < N; ++k)
-      merge = loop.strides[k].back() == strides[k][d] * shape[d];
+    for (size_t k = 0; merge && k < N; ++k) merge = loop.strides[k].back() == strides[k][d] * shape[d];
     if (merge) {
       loop.shape[loop.shape.size() - 1] *= shape[d];
       for (size_t k = 0; k < N; ++k) loop.strides[k][loop.strides[k].size() - 1] = strides[k][d];

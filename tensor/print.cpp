@@ -108,8 +108,7 @@ std::string body(const Tensor& t, int indent, bool summarize, const Format& f) {
 
 std::string to_string(const Tensor& t) {
   if (!t.defined()) return "tensor(undefined)";
-  if (t.numel() == 0)
-    return t.dim() == 1 ? "tensor([])" : "tensor([], size=" + to_string(t.shape()) + ")";
+  if (t.numel() == 0) return t.dim() == 1 ? "tensor([])" : "tensor([], size=" + to_string(t.shape()) + ")";
   bool summarize = t.numel() > kThreshold;
   std::vector<float> values;
   collect(t, summarize, values);

@@ -32,8 +32,8 @@
 namespace heed {
 namespace {
 
-constexpr int64_t kBlock = 4096;    // fixed, so results never depend on the thread count
-constexpr int kLanes = 32;          // float accumulators per row: four AVX2 or two AVX-512 registers
+constexpr int64_t kBlock = 4096;  // fixed, so results never depend on the thread count
+constexpr int kLanes = 32;        // float accumulators per row: four AVX2 or two AVX-512 registers
 constexpr int64_t kRowsPerFlush = kBlock / kLanes;
 constexpr int64_t kMaxCols = 1024;  // columns one task accumulates (B > 1)
 constexpr int64_t kGrain = 32768;   // elements of work that pay for waking a thread
@@ -134,8 +134,9 @@ Tensor sum_plan(const Plan& p, double divisor) {
   if (B == 1 && A == 1) {  // one output: blocks in parallel, added in order
     int64_t blocks = (R + kBlock - 1) / kBlock;
     std::vector<double> partial(blocks);
-    parallel_tasks(blocks, kBlock,
-                   [&](int64_t b) { partial[b] = block_sum(x + b * kBlock, std::min(kBlock, R - b * kBlock)); });
+    parallel_tasks(blocks, kBlock, [&](int64_t b) {
+      partial[b] = block_sum(x + b * kBlock, std::min(kBlock, R - b * kBlock));
+    });
     double total = 0.0;
     for (double s : partial) total += s;  // the same order row_sum adds them in
     y[0] = static_cast<float>(total / divisor);
@@ -200,8 +201,9 @@ void max_plan(const Plan& p, const char* op, const Shape& in_shape, Tensor& valu
   if (B == 1 && A == 1) {
     int64_t blocks = (R + kBlock - 1) / kBlock;
     std::vector<float> partial(blocks);
-    parallel_tasks(blocks, kBlock,
-                   [&](int64_t b) { partial[b] = row_max(x + b * kBlock, std::min(kBlock, R - b * kBlock)); });
+    parallel_tasks(blocks, kBlock, [&](int64_t b) {
+      partial[b] = row_max(x + b * kBlock, std::min(kBlock, R - b * kBlock));
+    });
     v[0] = partial[0];
     for (float b : partial)
       if (better(b, v[0])) v[0] = b;

@@ -74,8 +74,8 @@ float Tensor::item() const {
 }
 
 float& Tensor::at(std::initializer_list<int64_t> index) const {
-  HEED_CHECK(static_cast<int64_t>(index.size()) == dim(), "at: ", index.size(), " indices for a tensor of shape ",
-             shape_);
+  HEED_CHECK(static_cast<int64_t>(index.size()) == dim(), "at: ", index.size(),
+             " indices for a tensor of shape ", shape_);
   int64_t pos = 0, d = 0;
   for (int64_t i : index) {
     HEED_CHECK(i >= -shape_[d] && i < shape_[d], "at: index ", i, " is out of range for dim ", d, " of size ",
@@ -148,12 +148,12 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const S
     }
   }
   if (infer_at >= 0) {
-    HEED_CHECK(known != 0 && numel % known == 0, op, ": cannot reshape ", from, " (", numel, " elements) into ",
-               requested);
+    HEED_CHECK(known != 0 && numel % known == 0, op, ": cannot reshape ", from, " (", numel,
+               " elements) into ", requested);
     shape[infer_at] = numel / known;
   }
-  HEED_CHECK(shape.numel() == numel, op, ": cannot reshape ", from, " (", numel, " elements) into ", requested,
-             " (", shape.numel(), " elements)");
+  HEED_CHECK(shape.numel() == numel, op, ": cannot reshape ", from, " (", numel, " elements) into ",
+             requested, " (", shape.numel(), " elements)");
   return shape;
 }
 
@@ -222,8 +222,8 @@ Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
 Tensor select(const Tensor& t, int64_t dim, int64_t index) {
   int64_t d = wrap_dim(dim, t.dim(), "select");
   int64_t n = t.shape()[d];
-  HEED_CHECK(index >= -n && index < n, "select: index ", index, " is out of range for dim ", dim, " of size ", n,
-             " (shape ", t.shape(), ")");
+  HEED_CHECK(index >= -n && index < n, "select: index ", index, " is out of range for dim ", dim, " of size ",
+             n, " (shape ", t.shape(), ")");
   if (index < 0) index += n;
   Shape shape = t.shape();
   Strides strides = t.strides();
@@ -245,8 +245,8 @@ Tensor expand(const Tensor& t, const Shape& shape) {
     }
     int64_t have = t.shape()[i - lead];
     if (shape[i] == -1) out[i] = have;
-    HEED_CHECK(out[i] == have || (have == 1 && out[i] >= 0), "expand: cannot expand ", t.shape(), " to ", shape, ": size ", have,
-               " at dim ", i - lead, " is not 1");
+    HEED_CHECK(out[i] == have || (have == 1 && out[i] >= 0), "expand: cannot expand ", t.shape(), " to ",
+               shape, ": size ", have, " at dim ", i - lead, " is not 1");
     strides[i] = out[i] == have ? t.strides()[i - lead] : 0;
   }
   return restride(t, out, strides, t.offset());
@@ -296,8 +296,9 @@ void check_writable(const Tensor& dst, const char* op) {
   HEED_CHECK(dst.defined(), op, ": the tensor is undefined");
   if (dst.numel() == 0) return;  // nothing is written, whatever the strides
   for (int64_t d = 0; d < dst.dim(); ++d)
-    HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op, ": cannot write in place into an expanded tensor (shape ",
-               dst.shape(), ", strides ", dst.strides(), ")");
+    HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op,
+               ": cannot write in place into an expanded tensor (shape ", dst.shape(), ", strides ",
+               dst.strides(), ")");
 }
 }  // namespace detail
 
@@ -324,7 +325,8 @@ void copy_transposed_planes(const detail::StridedLoop<2>& loop) {
       int64_t r0 = task % row_tiles * kTile, r1 = std::min(rows, r0 + kTile);
       for (int64_t c0 = 0; c0 < cols; c0 += kTile)
         for (int64_t r = r0; r < r1; ++r)
-          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c) dst[r * dst_row + c] = src[r + c * src_col];
+          for (int64_t c = c0; c < std::min(cols, c0 + kTile); ++c)
+            dst[r * dst_row + c] = src[r + c * src_col];
     }
   });
 }
@@ -336,7 +338,8 @@ void copy_(const Tensor& dst, const Tensor& src) {
   HEED_CHECK(shape == dst.shape(), "copy_: cannot write a tensor of shape ", src.shape(),
              " into one of shape ", dst.shape());
   detail::check_writable(dst, "copy_");
-  std::array<Strides, 2> strides = {dst.strides(), detail::broadcast_strides(src.shape(), src.strides(), shape)};
+  std::array<Strides, 2> strides = {dst.strides(),
+                                    detail::broadcast_strides(src.shape(), src.strides(), shape)};
   std::array<float*, 2> base = {dst.data(), src.data()};
   if (shape.numel() == 0) return;
   detail::StridedLoop<2> loop = detail::merge_dims(shape, strides, base);
@@ -344,11 +347,13 @@ void copy_(const Tensor& dst, const Tensor& src) {
   if (rank >= 2 && loop.strides[0][rank - 1] == 1 && loop.strides[1][rank - 2] == 1 &&
       loop.strides[1][rank - 1] != 1 && loop.shape[rank - 1] >= 8 && loop.shape[rank - 2] >= 8)
     return copy_transposed_planes(loop);
-  detail::for_each_row<2>(shape, strides, base, [](std::array<float*, 2> p, std::array<int64_t, 2> s, int64_t n) {
-    if (s[0] == 1 && s[1] == 1) std::memcpy(p[0], p[1], n * sizeof(float));
-    else
-      for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]];
-  });
+  detail::for_each_row<2>(shape, strides, base,
+                          [](std::array<float*, 2> p, std::array<int64_t, 2> s, int64_t n) {
+                            if (s[0] == 1 && s[1] == 1)
+                              std::memcpy(p[0], p[1], n * sizeof(float));
+                            else
+                              for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = p[1][i * s[1]];
+                          });
 }
 
 void fill_(const Tensor& dst, float value) {

@@ -34,7 +34,7 @@ namespace {
 constexpr std::align_val_t kAlign{64};  // a cache line, and an AVX-512 vector
 constexpr size_t kMinBytes = 256;
 constexpr size_t kMaxCachedBytes = size_t{1} << 30;
-constexpr size_t kClasses = 1 + 4 * 56;   // up to 2^64 bytes
+constexpr size_t kClasses = 1 + 4 * 56;      // up to 2^64 bytes
 constexpr size_t kSmallClasses = 1 + 4 * 8;  // classes up to 64 KiB
 constexpr size_t kPerThread = 16;
 

@@ -20,9 +20,9 @@ float* pool_acquire(size_t count);
 void pool_release(float* data, size_t count);
 
 struct PoolStats {
-  size_t hits = 0;           // acquisitions served from the pool
-  size_t misses = 0;         // acquisitions that had to allocate
-  size_t cached_bytes = 0;   // bytes held for reuse right now
+  size_t hits = 0;          // acquisitions served from the pool
+  size_t misses = 0;        // acquisitions that had to allocate
+  size_t cached_bytes = 0;  // bytes held for reuse right now
 };
 PoolStats pool_stats();
 // Returns every cached buffer to the system (tests, and the end of a lesson).

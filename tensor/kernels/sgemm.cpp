@@ -144,7 +144,8 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
     if constexpr (W == MR) {  // W lines (and 8 - W zeros) through one 8 x 8 transpose
       for (; width == W && k + 8 <= kc; k += 8) {
         __m256 r[8];
-        for (int i = 0; i < 8; ++i) r[i] = i < W ? _mm256_loadu_ps(s + i * step_j + k * step_k) : _mm256_setzero_ps();
+        for (int i = 0; i < 8; ++i)
+          r[i] = i < W ? _mm256_loadu_ps(s + i * step_j + k * step_k) : _mm256_setzero_ps();
         transpose8x8(r);
         for (int kk = 0; kk < 8; ++kk) store_first<W>(r[kk], dst + (k + kk) * W);
       }
@@ -169,8 +170,8 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict 
   V acc[ROWS][2];
 #pragma GCC unroll 6
   for (int i = 0; i < ROWS; ++i) acc[i][0] = acc[i][1] = V::zero();
-  // Unrolled by 4: the loop's counter and pointer updates are then paid once per
-  // 48 FMAs instead of 12 (measured: +1..3% on small products, nothing lost on large).
+    // Unrolled by 4: the loop's counter and pointer updates are then paid once per
+    // 48 FMAs instead of 12 (measured: +1..3% on small products, nothing lost on large).
 #pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k, a += csa, b += 2 * W) {
     V b0 = V::load(b), b1 = V::load(b + W);
@@ -195,8 +196,8 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict 
 
 // c (mc, nc) [+]= A block (mc, kc) · packed B block (kc, nc).
 template <class V>
-void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const float* pb, float* c, int64_t ldc,
-                  bool add) {
+void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const float* pb, float* c,
+                  int64_t ldc, bool add) {
   constexpr int nr = NR<V>;
   static_assert(MR == 6, "one kernel per row count below");
   using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, float*, int64_t, bool);
@@ -220,7 +221,8 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const f
       const float* a = pa.p + ir / MR * pa.panel;
       float* cij = c + ir * ldc + jr;
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      for (int64_t i = 0; i < MR && ir + 2 * MR + i < mc; ++i) __builtin_prefetch(cij + (2 * MR + i) * ldc, 1);
+      for (int64_t i = 0; i < MR && ir + 2 * MR + i < mc; ++i)
+        __builtin_prefetch(cij + (2 * MR + i) * ldc, 1);
       if (cols == nr) {
         kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, cij, ldc, add);
         continue;
@@ -301,7 +303,8 @@ void gemm_rows(const GemmArgs& g, int threads) {
         // This thread's share of the B panels: [q0, q1) out of nc / nr.
         const int64_t panels = (nc + nr - 1) / nr, q0 = panels * t / count, q1 = panels * (t + 1) / count;
         if (q1 > q0)
-          pack<nr>(b.at(pc, jc + q0 * nr), b.rs, b.cs, kc, std::min(nc, q1 * nr) - q0 * nr, block + q0 * nr * kc);
+          pack<nr>(b.at(pc, jc + q0 * nr), b.rs, b.cs, kc, std::min(nc, q1 * nr) - q0 * nr,
+                   block + q0 * nr * kc);
 #if defined(_OPENMP)
         if (count > 1) {
 #pragma omp barrier
@@ -368,7 +371,8 @@ void gemm(const GemmArgs& g, int threads) {
   // Slabs of at least panels / threads panels, so at most `threads` of them.
   parallel_for(panels, (panels + threads - 1) / threads, [&](int64_t begin, int64_t end) {
     const int64_t from = begin * unit, to = std::min(end * unit, by_rows ? g.m : g.n);
-    gemm_rows<V>(by_rows ? sub_problem(g, from, to - from, 0, g.n) : sub_problem(g, 0, g.m, from, to - from), 1);
+    gemm_rows<V>(by_rows ? sub_problem(g, from, to - from, 0, g.n) : sub_problem(g, 0, g.m, from, to - from),
+                 1);
   });
 }
 

@@ -35,7 +35,7 @@ void sgemm_naive(const GemmArgs& g);
 // dimensions; a[i], b[i], c[i] point at the i-th matrices (broadcast batches may
 // repeat a pointer in a or b, never in c). Small matrices are spread over the
 // batch, large ones over the blocks of each C.
-void sgemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b,
-                   float* const* c, int64_t batch);
+void sgemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b, float* const* c,
+                   int64_t batch);
 
 }  // namespace heed::kernels

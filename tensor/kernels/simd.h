@@ -17,10 +17,10 @@
 // with intrinsics.
 #pragma once
 
-#include <cstdint>
-#include <cstring>
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 
 #if defined(__AVX512F__) || defined(__AVX2__)
 #include <immintrin.h>
@@ -60,6 +60,18 @@ struct VecScalar {
     std::memcpy(&r, &bits, sizeof r);
     return {r};
   }
+  // The float whose bit pattern is t's shifted left by 23: t's low 9 mantissa
+  // bits land in the sign and exponent fields. With t = m + 2^23 (m an integer
+  // in [0, 255], so t's low bits hold m) this is 2^(m - 127), and 0 for m = 0;
+  // vmath.h's exp_softmax builds 2^n this way without a float->int conversion.
+  friend VecScalar shift_to_exponent(VecScalar t) {
+    uint32_t bits;
+    std::memcpy(&bits, &t.v, sizeof bits);
+    bits <<= 23;
+    float r;
+    std::memcpy(&r, &bits, sizeof r);
+    return {r};
+  }
   // a where mask (a > b) holds, else c: used to patch special cases (-inf, overflow).
   friend VecScalar select_gt(VecScalar a, VecScalar b, VecScalar x, VecScalar y) {
     return {a.v > b.v ? x.v : y.v};
@@ -80,8 +92,10 @@ struct VecAVX2 {
   static VecAVX2 load(const float* p) { return {_mm256_loadu_ps(p)}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
   void stream(float* p) const {
-    if ((reinterpret_cast<uintptr_t>(p) & 31) == 0) _mm256_stream_ps(p, v);
-    else _mm256_storeu_ps(p, v);
+    if ((reinterpret_cast<uintptr_t>(p) & 31) == 0)
+      _mm256_stream_ps(p, v);
+    else
+      _mm256_storeu_ps(p, v);
   }
 
   friend VecAVX2 operator+(VecAVX2 a, VecAVX2 b) { return {_mm256_add_ps(a.v, b.v)}; }
@@ -97,6 +111,9 @@ struct VecAVX2 {
   friend VecAVX2 pow2i(VecAVX2 n) {
     __m256i e = _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n.v), _mm256_set1_epi32(127)), 23);
     return {_mm256_castsi256_ps(e)};
+  }
+  friend VecAVX2 shift_to_exponent(VecAVX2 t) {
+    return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t.v), 23))};
   }
   friend VecAVX2 select_gt(VecAVX2 a, VecAVX2 b, VecAVX2 x, VecAVX2 y) {
     return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ))};
@@ -128,8 +145,10 @@ struct VecAVX512 {
   static VecAVX512 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
   void stream(float* p) const {
-    if ((reinterpret_cast<uintptr_t>(p) & 63) == 0) _mm512_stream_ps(p, v);
-    else _mm512_storeu_ps(p, v);
+    if ((reinterpret_cast<uintptr_t>(p) & 63) == 0)
+      _mm512_stream_ps(p, v);
+    else
+      _mm512_storeu_ps(p, v);
   }
 
   friend VecAVX512 operator+(VecAVX512 a, VecAVX512 b) { return {_mm512_add_ps(a.v, b.v)}; }
@@ -145,6 +164,9 @@ struct VecAVX512 {
   friend VecAVX512 pow2i(VecAVX512 n) {
     __m512i e = _mm512_slli_epi32(_mm512_add_epi32(_mm512_cvtps_epi32(n.v), _mm512_set1_epi32(127)), 23);
     return {_mm512_castsi512_ps(e)};
+  }
+  friend VecAVX512 shift_to_exponent(VecAVX512 t) {
+    return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t.v), 23))};
   }
   friend VecAVX512 select_gt(VecAVX512 a, VecAVX512 b, VecAVX512 x, VecAVX512 y) {
     return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ), y.v, x.v)};
@@ -178,6 +200,9 @@ struct VecNEON {
   friend VecNEON pow2i(VecNEON n) {
     int32x4_t e = vshlq_n_s32(vaddq_s32(vcvtq_s32_f32(n.v), vdupq_n_s32(127)), 23);
     return {vreinterpretq_f32_s32(e)};
+  }
+  friend VecNEON shift_to_exponent(VecNEON t) {
+    return {vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(t.v), 23))};
   }
   friend VecNEON select_gt(VecNEON a, VecNEON b, VecNEON x, VecNEON y) {
     return {vbslq_f32(vcgtq_f32(a.v, b.v), x.v, y.v)};

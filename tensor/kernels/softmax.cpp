@@ -14,6 +14,13 @@
 // lives in a per-thread scratch row (in cache) instead of in y. Small outputs
 // use normal stores so the op that reads y next finds it in cache.
 //
+// Short rows (up to kShortRow floats) go kGroup at a time, pass by pass: the
+// per-row steps that only wait (a horizontal max, then sum, then 1/s or log s)
+// of different rows overlap, and the exp pass sets its constants up once per
+// group. The exp pass also prefetches the rows after the current ones, so their
+// reads from memory overlap that compute-bound pass instead of stalling the max
+// pass.
+//
 // Threads take whole rows, and a row's result does not depend on which thread
 // computes it, so the output is bitwise identical for any thread count.
 #include "tensor/kernels/softmax.h"
@@ -43,7 +50,10 @@ struct Plain {
   static constexpr bool masked = false;
   const float* x;
   template <class V>
-  V load(int64_t j) const { return V::load(x + j); }
+  V load(int64_t j) const {
+    return V::load(x + j);
+  }
+  void prefetch(int64_t j) const { __builtin_prefetch(x + j); }
 };
 struct Masked {
   static constexpr bool masked = true;
@@ -54,6 +64,7 @@ struct Masked {
     V k = V::load(mask + j), zero = V::zero(), hidden = V::broadcast(-kInf);
     return select_gt(k, zero, hidden, select_gt(zero, k, hidden, V::load(x + j)));
   }
+  void prefetch(int64_t j) const { __builtin_prefetch(x + j), __builtin_prefetch(mask + j); }
 };
 
 // Each pass covers [j, n) as far as whole vectors of V go and returns where it
@@ -72,14 +83,22 @@ int64_t max_pass(const Src& src, int64_t j, int64_t n, float& m) {
   return j;
 }
 
-// s += sum_j exp(x_j - m), storing each term to e[j] when e is given.
+// s += sum_j exp(x_j - m), storing each term to e[j] when e is given. It also
+// prefetches the input `ahead` floats on: the max pass is the one that waits for
+// memory, so the next rows are requested while this (compute-bound) pass runs.
+// exp_softmax (not exp_nonpositive): x - m <= 0, and it is about a third cheaper.
+// Always inlined into exp_rows, which then sets the constants up once per group
+// (inlining it into the whole row loop instead made GCC spill registers).
 template <class V, class Src>
-int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, float m, float& s) {
+[[gnu::always_inline]] inline int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, float m,
+                                               float& s, int64_t ahead) {
   constexpr int W = V::width;
   V vm = V::broadcast(m), a = V::zero(), b = a;
   for (; j + 2 * W <= n; j += 2 * W) {
-    V e0 = simd::exp_nonpositive(src.template load<V>(j) - vm);
-    V e1 = simd::exp_nonpositive(src.template load<V>(j + W) - vm);
+    // One prefetch per 64-byte line (16 floats); narrow vectors repeat one, harmlessly.
+    for (int k = 0; k < 2 * W; k += 16) src.prefetch(j + k + ahead);
+    V e0 = simd::exp_softmax(src.template load<V>(j) - vm);
+    V e1 = simd::exp_softmax(src.template load<V>(j + W) - vm);
     if (e) {
       e0.store(e + j);
       e1.store(e + j + W);
@@ -88,12 +107,23 @@ int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, float m, float&
     b = b + e1;
   }
   for (; j + W <= n; j += W) {
-    V e0 = simd::exp_nonpositive(src.template load<V>(j) - vm);
+    V e0 = simd::exp_softmax(src.template load<V>(j) - vm);
     if (e) e0.store(e + j);
     a = a + e0;
   }
   s += hsum(a + b);
   return j;
+}
+
+// The exp pass over the g rows of a group: s[k] = sum_j exp(x_kj - m[k]).
+template <class V, class Src>
+void exp_rows(const Src* row, float* const* e, int g, int64_t n, const float* m, float* s, int64_t ahead) {
+  for (int k = 0; k < g; ++k) {
+    float sum = 0.0f;
+    int64_t j = exp_pass<V>(row[k], e[k], 0, n, m[k], sum, ahead);
+    exp_pass<VecScalar>(row[k], e[k], j, n, m[k], sum, 0);
+    s[k] = sum;
+  }
 }
 
 // y_j = e_j * c0  (softmax: c0 = 1/s)  or  y_j = (x_j - c0) - c1  (log-softmax:
@@ -104,8 +134,10 @@ int64_t write_pass(const float* in, float* y, int64_t j, int64_t n, float c0, fl
   V v0 = V::broadcast(c0), v1 = V::broadcast(c1);
   for (; j + W <= n; j += W) {
     V out = kLog ? (V::load(in + j) - v0) - v1 : V::load(in + j) * v0;
-    if constexpr (kStream) out.stream(y + j);
-    else out.store(y + j);
+    if constexpr (kStream)
+      out.stream(y + j);
+    else
+      out.store(y + j);
   }
   return j;
 }
@@ -115,39 +147,53 @@ struct ScratchRow {
   int64_t n;
   float* data;
   explicit ScratchRow(int64_t count) : n(count), data(count ? pool_acquire(size_t(count)) : nullptr) {}
-  ~ScratchRow() { if (data) pool_release(data, size_t(n)); }
+  ~ScratchRow() {
+    if (data) pool_release(data, size_t(n));
+  }
   ScratchRow(const ScratchRow&) = delete;
   ScratchRow& operator=(const ScratchRow&) = delete;
 };
+
+// Rows of at most kShortRow floats (1 KiB) are done kGroup at a time.
+constexpr int64_t kShortRow = 256;
+constexpr int kGroup = 4;
 
 // x: (rows, n) through src  ->  y: (rows, n)
 template <class V, bool kStream, bool kLog, class Src>
 void rows_kernel(Src src, float* y_all, int64_t rows, int64_t n) {
   // At least ~64 KiB of input per chunk, so a thread's start-up is paid for.
   int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / n);
+  // Prefetch distance: the next row, and at least 4 KiB ahead for short rows.
+  int64_t ahead = std::max<int64_t>(n, 1024);
+  int64_t group = n <= kShortRow ? kGroup : 1;
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
-    ScratchRow scratch(kStream && !kLog ? n : 0);
-    for (int64_t r = begin; r < end; ++r) {
-      Src row = src;
-      row.x += r * n;
-      if constexpr (Src::masked) row.mask += r * n;
-      float* y = y_all + r * n;
-
-      float m = -kInf;
-      max_pass<VecScalar>(row, max_pass<V>(row, 0, n, m), n, m);
-      if (Src::masked && m == -kInf) {  // nothing visible: attend to nothing
-        for (int64_t j = 0; j < n; ++j) y[j] = 0.0f;
-        continue;
+    ScratchRow scratch(kStream && !kLog ? group * n : 0);
+    for (int64_t r0 = begin; r0 < end; r0 += group) {
+      int g = int(std::min(group, end - r0));
+      Src row[kGroup];
+      float m[kGroup], s[kGroup];
+      float* e[kGroup];
+      for (int k = 0; k < g; ++k) {
+        row[k] = src;
+        row[k].x += (r0 + k) * n;
+        if constexpr (Src::masked) row[k].mask += (r0 + k) * n;
+        m[k] = -kInf;
+        max_pass<VecScalar>(row[k], max_pass<V>(row[k], 0, n, m[k]), n, m[k]);
+        e[k] = kLog ? nullptr : kStream ? scratch.data + k * n : y_all + (r0 + k) * n;
       }
-
-      float* e = kLog ? nullptr : kStream ? scratch.data : y;
-      float s = 0.0f;
-      exp_pass<VecScalar>(row, e, exp_pass<V>(row, e, 0, n, m, s), n, m, s);
-
-      const float* in = kLog ? row.x : e;
-      float c0 = kLog ? m : 1.0f / s, c1 = kLog ? std::log(s) : 0.0f;
-      int64_t j = write_pass<V, kStream, kLog>(in, y, 0, n, c0, c1);
-      write_pass<VecScalar, kStream, kLog>(in, y, j, n, c0, c1);
+      // A fully hidden row (m = -inf) gets NaN sums here; it is zeroed below.
+      exp_rows<V>(row, e, g, n, m, s, ahead);
+      for (int k = 0; k < g; ++k) {
+        float* y = y_all + (r0 + k) * n;
+        if (Src::masked && m[k] == -kInf) {  // nothing visible: attend to nothing
+          for (int64_t j = 0; j < n; ++j) y[j] = 0.0f;
+          continue;
+        }
+        const float* in = kLog ? row[k].x : e[k];
+        float c0 = kLog ? m[k] : 1.0f / s[k], c1 = kLog ? std::log(s[k]) : 0.0f;
+        int64_t j = write_pass<V, kStream, kLog>(in, y, 0, n, c0, c1);
+        write_pass<VecScalar, kStream, kLog>(in, y, j, n, c0, c1);
+      }
     }
     // Streaming stores are weakly ordered: make them visible before the chunk
     // is reported done.
@@ -158,8 +204,10 @@ void rows_kernel(Src src, float* y_all, int64_t rows, int64_t n) {
 template <class V, bool kLog, class Src>
 void rows_dispatch(Src src, float* y, int64_t rows, int64_t n) {
   if (rows <= 0 || n <= 0) return;
-  if (rows * n * int64_t(sizeof(float)) >= kStreamBytes) rows_kernel<V, true, kLog>(src, y, rows, n);
-  else rows_kernel<V, false, kLog>(src, y, rows, n);
+  if (rows * n * int64_t(sizeof(float)) >= kStreamBytes)
+    rows_kernel<V, true, kLog>(src, y, rows, n);
+  else
+    rows_kernel<V, false, kLog>(src, y, rows, n);
 }
 
 }  // namespace

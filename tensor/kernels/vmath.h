@@ -30,15 +30,15 @@
 namespace heed::simd {
 
 namespace detail {
-inline constexpr float kExpHi = 88.72283172607421875f;  // largest float x with exp(x) <= FLT_MAX
-inline constexpr float kExpLo = -87.33654022216796875f; // smallest float x with exp(x) >= FLT_MIN
+inline constexpr float kExpHi = 88.72283172607421875f;   // largest float x with exp(x) <= FLT_MAX
+inline constexpr float kExpLo = -87.33654022216796875f;  // smallest float x with exp(x) >= FLT_MIN
 
 // e^r with r = x - n*ln2 in [-ln2/2, ln2/2], for x already clamped to
 // [kExpLo, kExpHi] (or NaN) and n = round(x / ln2).
 template <class V>
 V exp_reduced(V x, V n) {
   V r = fma(n, V::broadcast(-0.693359375f), x);  // - n*C1, exact
-  r = fma(n, V::broadcast(2.12194440e-4f), r);    // - n*C2, C2 < 0
+  r = fma(n, V::broadcast(2.12194440e-4f), r);   // - n*C2, C2 < 0
   // e^r ~ 1 + r (c1 + c2 r + ... + c5 r^4), minimax coefficients from ARM's
   // optimized-routines (v_expf).
   V p = V::broadcast(0x1.0e4020p-7f);
@@ -72,9 +72,38 @@ template <class V>
 V exp_nonpositive(V x) {
   const V lo = V::broadcast(detail::kExpLo);
   V xc = max(lo, x);
-  V n = round(xc * V::broadcast(1.44269504088896341f));  // in [-126, 0]
+  V n = round(xc * V::broadcast(1.44269504088896341f));         // in [-126, 0]
   V y = detail::exp_reduced(xc, n) * pow2i(min(n, V::zero()));  // min: NaN n -> 0
   return select_gt(lo, x, V::zero(), y);
+}
+
+// exp for softmax's x - max <= 0: the same reduction and polynomial as
+// exp_nonpositive in 12 vector operations instead of 17, by building n and 2^n
+// with the "magic number" trick instead of round + convert + add + shift:
+//   t = x log2(e) + (1.5 * 2^23 + 127)   floats in [2^23, 2^24) are spaced 1
+//       apart, so the fma's rounding rounds x log2(e) to the nearest integer n
+//       and leaves n + 127 in t's low mantissa bits;
+//   n = t - (1.5 * 2^23 + 127)           exact;
+//   2^n = shift_to_exponent(t)           n + 127 moved into the exponent field.
+// x is first clamped to -88, so n >= -127; n = -127 gives exponent field 0, i.e.
+// 2^n = 0, which is how -inf (and every x below about -87.68) becomes exactly 0
+// without a compare and blend.
+//
+// Accuracy, against std::exp in double: for results >= FLT_MIN (x >= -87.3365)
+// the same bound as exp_nonpositive, 1.9e-7 (the same r and polynomial; n can
+// differ only where x / ln2 is within rounding of a half-integer, where either
+// choice is accurate). test_vmath.cpp's strided sweep measures 1.79e-7 (AVX2 and
+// scalar). Below FLT_MIN the result is 0 or a denormal (absolute error < FLT_MIN,
+// irrelevant next to the row's largest term, 1).
+// exp_softmax(0) = 1 exactly, -inf -> 0, NaN -> NaN. Only for x <= 0: positive
+// x give wrong results.
+template <class V>
+V exp_softmax(V x) {
+  const V magic = V::broadcast(0x1.8p23f + 127.0f);
+  V xc = max(V::broadcast(-88.0f), x);  // constant first: a NaN x flows through
+  V t = fma(xc, V::broadcast(1.44269504088896341f), magic);
+  V n = t - magic;  // round(x / ln2), in [-127, 0]
+  return detail::exp_reduced(xc, n) * shift_to_exponent(t);
 }
 
 }  // namespace heed::simd

@@ -31,9 +31,9 @@ struct Peak {
 };
 
 // Each part of the bench; bench_main.cpp runs them in this order.
-Peak measure_peak(int threads);                      // bench_peak.cpp
-void bench_sgemm(const Peak& peak);                  // bench_sgemm.cpp
-void bench_softmax(const Peak& peak);                // bench_softmax.cpp
-void bench_autograd();                               // bench_autograd.cpp
+Peak measure_peak(int threads);        // bench_peak.cpp
+void bench_sgemm(const Peak& peak);    // bench_sgemm.cpp
+void bench_softmax(const Peak& peak);  // bench_softmax.cpp
+void bench_autograd();                 // bench_autograd.cpp
 
 }  // namespace heed::bench

@@ -8,8 +8,8 @@
 
 int main() {
   using namespace heed;
-  std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n",
-              simd::Vec::name, simd::Vec::width, num_threads());
+  std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n", simd::Vec::name,
+              simd::Vec::width, num_threads());
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     bench::Peak peak = bench::measure_peak(threads);

@@ -57,9 +57,8 @@ Peak measure_peak(int threads) {
   peak.threads = threads;
 
   volatile float sink = 0;
-  double fma_seconds = median_seconds([&] {
-    on_threads(threads, [&](int t, int) { sink = sink + fma_loop(float(t)); });
-  }, 5, 1);
+  double fma_seconds = median_seconds(
+      [&] { on_threads(threads, [&](int t, int) { sink = sink + fma_loop(float(t)); }); }, 5, 1);
   peak.fma_gflops = double(threads) * double(ITERATIONS) * CHAINS * V::width * 2 / fma_seconds * 1e-9;
 
   if (!copy_src) {
@@ -71,12 +70,14 @@ Peak measure_peak(int threads) {
       std::memset(copy_dst.get() + begin, 0, (end - begin) * sizeof(float));
     });
   }
-  double copy_seconds = median_seconds([&] {
-    on_threads(threads, [&](int t, int n) {
-      size_t begin = COPY_FLOATS * t / n, end = COPY_FLOATS * (t + 1) / n;
-      std::memcpy(copy_dst.get() + begin, copy_src.get() + begin, (end - begin) * sizeof(float));
-    });
-  }, 5, 1);
+  double copy_seconds = median_seconds(
+      [&] {
+        on_threads(threads, [&](int t, int n) {
+          size_t begin = COPY_FLOATS * t / n, end = COPY_FLOATS * (t + 1) / n;
+          std::memcpy(copy_dst.get() + begin, copy_src.get() + begin, (end - begin) * sizeof(float));
+        });
+      },
+      5, 1);
   peak.copy_gbs = 2.0 * COPY_FLOATS * sizeof(float) / copy_seconds * 1e-9;
   return peak;
 }

@@ -31,9 +31,12 @@ int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
 template <class F>
 double seconds_per_call(F&& f, double flops, int reps) {
   const int calls = flops < 2e7 ? int(2e7 / flops) : 1;
-  return median_seconds([&] {
-    for (int i = 0; i < calls; ++i) f();
-  }, reps) / calls;
+  return median_seconds(
+             [&] {
+               for (int i = 0; i < calls; ++i) f();
+             },
+             reps) /
+         calls;
 }
 
 // printf pads by bytes, and "·" and "ᵀ" take several: pad by characters instead.
@@ -59,8 +62,16 @@ struct Row {
 // One op(A)·op(B) of shape (m, k)·(k, n), B stored transposed when trans_b.
 double time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t n, bool trans_b, int reps) {
   std::vector<float> a = filled(m * k, 1), b = filled(k * n, 2), c(size_t(m * n));
-  GemmArgs g{.trans_b = trans_b, .m = m, .n = n, .k = k, .a = a.data(), .lda = k, .b = b.data(),
-             .ldb = trans_b ? k : n, .c = c.data(), .ldc = n};
+  GemmArgs g{.trans_b = trans_b,
+             .m = m,
+             .n = n,
+             .k = k,
+             .a = a.data(),
+             .lda = k,
+             .b = b.data(),
+             .ldb = trans_b ? k : n,
+             .c = c.data(),
+             .ldc = n};
   return seconds_per_call([&] { kernel(g); }, 2.0 * m * n * k, reps);
 }
 
@@ -70,7 +81,8 @@ void bench_sgemm(const Peak& peak) {
   const int threads = num_threads();
   const Row row{peak};
   char shape[64];
-  std::printf("\nsgemm, %d thread%s (peak %.1f GFLOP/s)\n", threads, threads == 1 ? "" : "s", peak.fma_gflops);
+  std::printf("\nsgemm, %d thread%s (peak %.1f GFLOP/s)\n", threads, threads == 1 ? "" : "s",
+              peak.fma_gflops);
   std::printf("  %-6s ", "kernel");
   print_padded("shape (M,K)·(K,N)", 28);
   std::printf(" %9s %9s %8s   %s\n", "ms", "GFLOP/s", "% peak", "target");
@@ -82,7 +94,9 @@ void bench_sgemm(const Peak& peak) {
     row.print("sgemm", shape, flops, time_gemm(kernels::sgemm, n, n, n, false, reps_for(flops)), target);
   }
 
-  struct Attention { int64_t m, k, n; };
+  struct Attention {
+    int64_t m, k, n;
+  };
   for (bool trans_b : {false, true}) {
     for (Attention s : {Attention{128, 64, 128}, Attention{512, 64, 512}, Attention{2048, 64, 2048}}) {
       double flops = 2.0 * s.m * s.k * s.n;

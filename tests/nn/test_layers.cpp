@@ -10,6 +10,7 @@
 
 #include "autograd/gradcheck.h"
 #include "autograd/ops.h"
+#include "layer_check.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -17,7 +18,6 @@
 #include "nn/linear.h"
 #include "nn/loss.h"
 #include "nn/sequential.h"
-#include "layer_check.h"
 
 using namespace heed;
 using heed::testing::gradcheck_layer;
@@ -61,7 +61,8 @@ TEST_CASE("Linear without bias holds only a weight") {
 }
 
 TEST_CASE("Linear starts as PyTorch: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), fixed by the seed") {
-  nn::Linear a({.in = 16, .out = 32, .seed = 3}), b({.in = 16, .out = 32, .seed = 3}), c({.in = 16, .out = 32, .seed = 4});
+  nn::Linear a({.in = 16, .out = 32, .seed = 3}), b({.in = 16, .out = 32, .seed = 3}),
+      c({.in = 16, .out = 32, .seed = 4});
   CHECK(equal(a.weight.value(), b.weight.value()));
   CHECK_FALSE(equal(a.weight.value(), c.weight.value()));
   for (const Variable& p : a.parameters())
@@ -86,9 +87,10 @@ TEST_CASE("Linear passes gradcheck for its input, weight and bias, on 2-D and 3-
 
 TEST_CASE("Linear given the wrong input size names the layer and both sizes") {
   nn::Linear fc({.in = 4, .out = 3});
-  CHECK_THROWS_WITH_AS(fc.forward(zeros({2, 5})), "Linear(in=4, out=3, bias=true): expected input (..., 4), got (2, 5)",
-                       Error);
-  CHECK_THROWS_WITH_AS(nn::Linear({.in = 0, .out = 3}), "Linear: in and out must be positive, got in=0, out=3", Error);
+  CHECK_THROWS_WITH_AS(fc.forward(zeros({2, 5})),
+                       "Linear(in=4, out=3, bias=true): expected input (..., 4), got (2, 5)", Error);
+  CHECK_THROWS_WITH_AS(nn::Linear({.in = 0, .out = 3}),
+                       "Linear: in and out must be positive, got in=0, out=3", Error);
 }
 
 // ------------------------------------------------------------- Embedding
@@ -148,8 +150,8 @@ TEST_CASE("LayerNorm passes gradcheck for its input, weight and bias") {
 
 TEST_CASE("LayerNorm given the wrong last dim names the layer and both sizes") {
   nn::LayerNorm norm({.dim = 8});
-  CHECK_THROWS_WITH_AS(norm.forward(zeros({2, 4})), "LayerNorm(dim=8, eps=1e-05): expected input (..., 8), got (2, 4)",
-                       Error);
+  CHECK_THROWS_WITH_AS(norm.forward(zeros({2, 4})),
+                       "LayerNorm(dim=8, eps=1e-05): expected input (..., 8), got (2, 4)", Error);
 }
 
 // ------------------------------------------------------------- Dropout
@@ -205,18 +207,22 @@ TEST_CASE("Dropout rejects p outside [0, 1]") {
 TEST_CASE("Activations apply their function elementwise") {
   Tensor x{-2.0f, -0.5f, 0.5f, 3.0f};
   CHECK(equal(nn::ReLU().forward(x).value(), Tensor{0, 0, 0.5f, 3}));
-  CHECK(allclose(nn::Tanh().forward(x).value(), Tensor{-0.96402758f, -0.46211716f, 0.46211716f, 0.99505475f}));
-  CHECK(allclose(nn::Sigmoid().forward(x).value(), Tensor{0.11920292f, 0.37754067f, 0.62245933f, 0.95257413f}));
+  CHECK(
+      allclose(nn::Tanh().forward(x).value(), Tensor{-0.96402758f, -0.46211716f, 0.46211716f, 0.99505475f}));
+  CHECK(
+      allclose(nn::Sigmoid().forward(x).value(), Tensor{0.11920292f, 0.37754067f, 0.62245933f, 0.95257413f}));
   // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
-  CHECK(allclose(nn::GELU().forward(x).value(), Tensor{-0.04540231f, -0.15428599f, 0.34571401f, 2.99636306f}));
+  CHECK(
+      allclose(nn::GELU().forward(x).value(), Tensor{-0.04540231f, -0.15428599f, 0.34571401f, 2.99636306f}));
 }
 
 TEST_CASE("Activations pass gradcheck") {
   Generator gen(8);
   Tensor x = randn({3, 4}, gen);
   x = where(lt(abs(x), full({3, 4}, 0.05f)), full({3, 4}, 0.5f), x);  // keep relu's kink out of eps's reach
-  std::vector<std::shared_ptr<nn::UnaryModule>> acts{std::make_shared<nn::ReLU>(), std::make_shared<nn::GELU>(),
-                                                     std::make_shared<nn::Tanh>(), std::make_shared<nn::Sigmoid>()};
+  std::vector<std::shared_ptr<nn::UnaryModule>> acts{
+      std::make_shared<nn::ReLU>(), std::make_shared<nn::GELU>(), std::make_shared<nn::Tanh>(),
+      std::make_shared<nn::Sigmoid>()};
   for (const auto& act : acts) {
     CAPTURE(act->describe());
     CHECK(gradcheck([&](const std::vector<Variable>& v) { return act->forward(v[0]); }, {x}));
@@ -225,7 +231,8 @@ TEST_CASE("Activations pass gradcheck") {
 
 // ------------------------------------------------------------- Sequential
 TEST_CASE("Sequential registers its modules as \"0\", \"1\", ... like PyTorch") {
-  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 4}), std::make_shared<nn::ReLU>(),
+  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 4}),
+                      std::make_shared<nn::ReLU>(),
                       std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 3})});
   CHECK(mlp.size() == 3);
   CHECK(names_of(mlp) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
@@ -261,7 +268,8 @@ TEST_CASE("Every layer describes itself with its options") {
   CHECK(nn::Linear({.in = 4, .out = 3}).describe() == "Linear(in=4, out=3, bias=true)");
   CHECK(nn::Linear({.in = 4, .out = 3, .bias = false}).describe() == "Linear(in=4, out=3, bias=false)");
   CHECK(nn::Embedding({.num = 10, .dim = 4}).describe() == "Embedding(num=10, dim=4)");
-  CHECK(nn::Embedding({.num = 10, .dim = 4, .padding_idx = 0}).describe() == "Embedding(num=10, dim=4, padding_idx=0)");
+  CHECK(nn::Embedding({.num = 10, .dim = 4, .padding_idx = 0}).describe() ==
+        "Embedding(num=10, dim=4, padding_idx=0)");
   CHECK(nn::LayerNorm({.dim = 8}).describe() == "LayerNorm(dim=8, eps=1e-05)");
   CHECK(nn::Dropout({.p = 0.1f}).describe() == "Dropout(p=0.1)");
   CHECK(nn::ReLU().describe() == "ReLU()");
@@ -295,7 +303,8 @@ TEST_CASE("CrossEntropyLoss ignores ignore_index targets and passes gradcheck") 
   Generator gen(11);
   Tensor target{{1, 0, 3}, {0, 2, 0}};
   nn::CrossEntropyLoss criterion({.ignore_index = 0, .label_smoothing = 0.2f});
-  CHECK(gradcheck([&](const std::vector<Variable>& v) { return criterion(v[0], target); }, {randn({2, 3, 4}, gen)}));
+  CHECK(gradcheck([&](const std::vector<Variable>& v) { return criterion(v[0], target); },
+                  {randn({2, 3, 4}, gen)}));
   Variable logits(randn({2, 3, 4}, gen), true);
   criterion(logits, target).backward();
   CHECK(equal(select(select(logits.grad(), 0, 1), 0, 0), zeros({4})));
@@ -320,5 +329,6 @@ TEST_CASE("MSELoss is the mean of squared differences and passes gradcheck") {
   CHECK(nn::MSELoss()(a, b).item() == doctest::Approx(1.25));
   CHECK(nn::MSELoss({.reduction = Reduction::Sum})(a, b).item() == doctest::Approx(5.0));
   CHECK(gradcheck([](const std::vector<Variable>& v) { return nn::MSELoss()(v[0], v[1]); }, {a, b}));
-  CHECK_THROWS_WITH_AS(nn::MSELoss()(a, zeros({2})), "MSELoss: input (2, 2) and target (2,) differ in shape", Error);
+  CHECK_THROWS_WITH_AS(nn::MSELoss()(a, zeros({2})), "MSELoss: input (2, 2) and target (2,) differ in shape",
+                       Error);
 }

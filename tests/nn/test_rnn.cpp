@@ -47,7 +47,8 @@ Vec ref_gru(const nn::RecurrentCell& c, const Vec& x, const Vec& h) {
   for (int64_t j = 0; j < H; ++j) {
     double r = sigm(affine(c.weight_ih, c.bias_ih, j, x) + affine(c.weight_hh, c.bias_hh, j, h));
     double z = sigm(affine(c.weight_ih, c.bias_ih, H + j, x) + affine(c.weight_hh, c.bias_hh, H + j, h));
-    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * H + j, x) + r * affine(c.weight_hh, c.bias_hh, 2 * H + j, h));
+    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * H + j, x) +
+                         r * affine(c.weight_hh, c.bias_hh, 2 * H + j, h));
     out[j] = (1 - z) * n + z * h[j];
   }
   return out;
@@ -57,7 +58,8 @@ std::pair<Vec, Vec> ref_lstm(const nn::RecurrentCell& cell, const Vec& x, const 
   const int64_t H = h.size();
   Vec h2(H), c2(H);
   auto gate = [&](int64_t k, int64_t j) {
-    return affine(cell.weight_ih, cell.bias_ih, k * H + j, x) + affine(cell.weight_hh, cell.bias_hh, k * H + j, h);
+    return affine(cell.weight_ih, cell.bias_ih, k * H + j, x) +
+           affine(cell.weight_hh, cell.bias_hh, k * H + j, h);
   };
   for (int64_t j = 0; j < H; ++j) {
     double i = sigm(gate(0, j)), f = sigm(gate(1, j)), g = std::tanh(gate(2, j)), o = sigm(gate(3, j));
@@ -79,8 +81,8 @@ void check_row(const Tensor& got, int64_t b, const Vec& want) {
 }
 
 // The 1x1 weights of the hand-computed cases, gate rows in PyTorch's order.
-void set_1x1(nn::RecurrentCell& cell, std::vector<float> w_ih, std::vector<float> w_hh, std::vector<float> b_ih,
-             std::vector<float> b_hh) {
+void set_1x1(nn::RecurrentCell& cell, std::vector<float> w_ih, std::vector<float> w_hh,
+             std::vector<float> b_ih, std::vector<float> b_hh) {
   const int64_t g = w_ih.size();
   cell.weight_ih.set_value(from_vector(w_ih, {g, 1}));
   cell.weight_hh.set_value(from_vector(w_hh, {g, 1}));
@@ -219,29 +221,39 @@ TEST_CASE("RNNCell, GRUCell and LSTMCell pass gradcheck for x, the state and all
   Generator gen(4);
   Tensor x = randn({2, 3}, gen), h = randn({2, 4}, gen), c = randn({2, 4}, gen);
   nn::RNNCell rnn({.input = 3, .hidden = 4});
-  CHECK(gradcheck_layer(cell_parameters(rnn), [&](const auto& v) { return rnn.forward(v[0], v[1]); }, {x, h}));
+  CHECK(
+      gradcheck_layer(cell_parameters(rnn), [&](const auto& v) { return rnn.forward(v[0], v[1]); }, {x, h}));
   nn::GRUCell gru({.input = 3, .hidden = 4});
-  CHECK(gradcheck_layer(cell_parameters(gru), [&](const auto& v) { return gru.forward(v[0], v[1]); }, {x, h}));
+  CHECK(
+      gradcheck_layer(cell_parameters(gru), [&](const auto& v) { return gru.forward(v[0], v[1]); }, {x, h}));
   nn::LSTMCell lstm({.input = 3, .hidden = 4});
-  CHECK(gradcheck_layer(
-      cell_parameters(lstm),
-      [&](const auto& v) {
-        nn::LSTMState s = lstm.forward(v[0], {v[1], v[2]});
-        return cat({s.h, s.c}, 1);
-      },
-      {x, h, c}));
+  CHECK(gradcheck_layer(cell_parameters(lstm),
+                        [&](const auto& v) {
+                          nn::LSTMState s = lstm.forward(v[0], {v[1], v[2]});
+                          return cat({s.h, s.c}, 1);
+                        },
+                        {x, h, c}));
 }
 
 // ------------------------------------------------------------- layers: parameters
 TEST_CASE("GRU registers PyTorch's parameter names, shapes and order") {
   nn::GRU gru({.input = 3, .hidden = 4, .layers = 2, .bidirectional = true});
-  std::vector<std::pair<std::string, Shape>> want{
-      {"weight_ih_l0", {12, 3}},         {"weight_hh_l0", {12, 4}},         {"bias_ih_l0", {12}},
-      {"bias_hh_l0", {12}},              {"weight_ih_l0_reverse", {12, 3}}, {"weight_hh_l0_reverse", {12, 4}},
-      {"bias_ih_l0_reverse", {12}},      {"bias_hh_l0_reverse", {12}},      {"weight_ih_l1", {12, 8}},
-      {"weight_hh_l1", {12, 4}},         {"bias_ih_l1", {12}},              {"bias_hh_l1", {12}},
-      {"weight_ih_l1_reverse", {12, 8}}, {"weight_hh_l1_reverse", {12, 4}}, {"bias_ih_l1_reverse", {12}},
-      {"bias_hh_l1_reverse", {12}}};
+  std::vector<std::pair<std::string, Shape>> want{{"weight_ih_l0", {12, 3}},
+                                                  {"weight_hh_l0", {12, 4}},
+                                                  {"bias_ih_l0", {12}},
+                                                  {"bias_hh_l0", {12}},
+                                                  {"weight_ih_l0_reverse", {12, 3}},
+                                                  {"weight_hh_l0_reverse", {12, 4}},
+                                                  {"bias_ih_l0_reverse", {12}},
+                                                  {"bias_hh_l0_reverse", {12}},
+                                                  {"weight_ih_l1", {12, 8}},
+                                                  {"weight_hh_l1", {12, 4}},
+                                                  {"bias_ih_l1", {12}},
+                                                  {"bias_hh_l1", {12}},
+                                                  {"weight_ih_l1_reverse", {12, 8}},
+                                                  {"weight_hh_l1_reverse", {12, 4}},
+                                                  {"bias_ih_l1_reverse", {12}},
+                                                  {"bias_hh_l1_reverse", {12}}};
   auto got = gru.named_parameters();
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < want.size(); ++i) {
@@ -255,12 +267,14 @@ TEST_CASE("LSTM has 4 gates of rows, RNN 1, and bias = false drops the biases") 
   CHECK(lstm.weights(0, 0).weight_ih.shape() == Shape{20, 3});
   CHECK(lstm.weights(0, 0).weight_hh.shape() == Shape{20, 5});
   nn::RNN rnn({.input = 3, .hidden = 5, .layers = 2, .bias = false});
-  CHECK(names_of(rnn) == std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "weight_ih_l1", "weight_hh_l1"});
+  CHECK(names_of(rnn) ==
+        std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "weight_ih_l1", "weight_hh_l1"});
   CHECK(rnn.weights(1, 0).weight_ih.shape() == Shape{5, 5});
 }
 
 TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(H), 1/sqrt(H)), fixed by the seed") {
-  nn::LSTM a({.input = 3, .hidden = 16, .layers = 2, .seed = 5}), b({.input = 3, .hidden = 16, .layers = 2, .seed = 5});
+  nn::LSTM a({.input = 3, .hidden = 16, .layers = 2, .seed = 5}),
+      b({.input = 3, .hidden = 16, .layers = 2, .seed = 5});
   float largest = 0.0f;
   for (const Variable& p : a.parameters())
     for (float v : p.value().to_vector()) largest = std::max(largest, std::fabs(v));
@@ -310,7 +324,8 @@ TEST_CASE("A bidirectional layer's reverse half is a forward layer run on the ti
   CHECK(allclose(select(both.c_n.value(), 0, 1), select(back.c_n.value(), 0, 0), 1e-5f, 1e-6f));
 }
 
-TEST_CASE("h_n lists each layer and direction's final state in PyTorch's order: l0, l0_reverse, l1, l1_reverse") {
+TEST_CASE(
+    "h_n lists each layer and direction's final state in PyTorch's order: l0, l0_reverse, l1, l1_reverse") {
   nn::GRU gru({.input = 3, .hidden = 4, .layers = 2, .bidirectional = true});
   Generator gen(10);
   nn::RNNOutput out = gru.forward(randn({2, 5, 3}, gen));
@@ -401,26 +416,29 @@ TEST_CASE("A padded step gets no gradient: nothing after a sequence's length rea
 TEST_CASE("Recurrent layers describe themselves with their options") {
   CHECK(nn::GRUCell({.input = 4, .hidden = 3}).describe() == "GRUCell(input=4, hidden=3, bias=true)");
   CHECK(nn::RNNCell({.input = 4, .hidden = 3}).describe() == "RNNCell(input=4, hidden=3, bias=true)");
-  CHECK(nn::LSTMCell({.input = 4, .hidden = 3, .bias = false}).describe() == "LSTMCell(input=4, hidden=3, bias=false)");
+  CHECK(nn::LSTMCell({.input = 4, .hidden = 3, .bias = false}).describe() ==
+        "LSTMCell(input=4, hidden=3, bias=false)");
   CHECK(nn::GRU({.input = 4, .hidden = 3, .layers = 2, .bidirectional = true}).describe() ==
         "GRU(input=4, hidden=3, layers=2, bias=true, bidirectional=true)");
-  CHECK(nn::LSTM({.input = 4, .hidden = 3}).describe() == "LSTM(input=4, hidden=3, layers=1, bias=true, bidirectional=false)");
+  CHECK(nn::LSTM({.input = 4, .hidden = 3}).describe() ==
+        "LSTM(input=4, hidden=3, layers=1, bias=true, bidirectional=false)");
 }
 
 TEST_CASE("Recurrent layers name themselves and the shapes when given the wrong input") {
   nn::GRUCell cell({.input = 4, .hidden = 3});
-  CHECK_THROWS_WITH_AS(cell.forward(zeros({2, 5})), "GRUCell(input=4, hidden=3, bias=true): expected x (B, 4), got (2, 5)",
-                       Error);
+  CHECK_THROWS_WITH_AS(cell.forward(zeros({2, 5})),
+                       "GRUCell(input=4, hidden=3, bias=true): expected x (B, 4), got (2, 5)", Error);
   CHECK_THROWS_WITH_AS(cell.forward(zeros({2, 4}), zeros({3, 3})),
                        "GRUCell(input=4, hidden=3, bias=true): expected h (2, 3), got (3, 3)", Error);
   nn::GRU gru({.input = 4, .hidden = 3, .layers = 2});
   const std::string name = "GRU(input=4, hidden=3, layers=2, bias=true, bidirectional=false)";
-  CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 3})), (name + ": expected x (B, T, 4) with T >= 1, got (2, 5, 3)").c_str(),
-                       Error);
+  CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 3})),
+                       (name + ": expected x (B, T, 4) with T >= 1, got (2, 5, 3)").c_str(), Error);
   CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 4}), zeros({1, 2, 3})),
                        (name + ": expected h0 (2, 2, 3), got (1, 2, 3)").c_str(), Error);
   CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 4}), {}, {5, 6}),
                        (name + ": length 6 of sequence 1 is outside [0, 5]").c_str(), Error);
-  CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 4}), {}, {5}), (name + ": got 1 lengths for a batch of 2").c_str(), Error);
+  CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 4}), {}, {5}),
+                       (name + ": got 1 lengths for a batch of 2").c_str(), Error);
   CHECK_THROWS_WITH_AS(nn::Lengths(Tensor{1.5f}), "Lengths: 1.5 is not a whole number", Error);
 }

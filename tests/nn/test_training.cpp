@@ -73,8 +73,8 @@ Spirals two_spirals(int64_t n) {
 }
 
 // ------------------------------------------------------------- sequence reversal
-constexpr int64_t kSymbols = 8;       // data symbols 0..7
-constexpr int64_t kBos = kSymbols;    // the decoder's start symbol
+constexpr int64_t kSymbols = 8;     // data symbols 0..7
+constexpr int64_t kBos = kSymbols;  // the decoder's start symbol
 constexpr int64_t kVocab = kSymbols + 1;
 constexpr int64_t kLength = 8;
 
@@ -104,17 +104,22 @@ struct Reverser : nn::Module {
 
   Reverser(int64_t dim, int64_t hidden) : Module("Reverser") {
     Generator gen(21);
-    embed = register_module("embed", std::make_shared<nn::Embedding>(nn::EmbeddingOptions{.num = kVocab, .dim = dim}, gen));
-    encoder = register_module("encoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
-    decoder = register_module("decoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
-    out = register_module("out", std::make_shared<nn::Linear>(nn::LinearOptions{.in = hidden, .out = kSymbols}, gen));
+    embed = register_module(
+        "embed", std::make_shared<nn::Embedding>(nn::EmbeddingOptions{.num = kVocab, .dim = dim}, gen));
+    encoder = register_module("encoder",
+                              std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
+    decoder = register_module("decoder",
+                              std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
+    out = register_module(
+        "out", std::make_shared<nn::Linear>(nn::LinearOptions{.in = hidden, .out = kSymbols}, gen));
   }
 
   // source, target: (B, T)  ->  logits: (B, T, symbols), teacher forced
   Variable forward(const Tensor& source, const Tensor& target) {
     Variable h = encoder->forward(embed->forward(source)).h_n;
     Tensor bos = full({source.size(0), 1}, float(kBos));
-    Tensor fed = cat(std::vector<Tensor>{bos, slice(target, 1, 0, kLength - 1)}, 1);  // (B, T): BOS, y0, ..., y6
+    Tensor fed =
+        cat(std::vector<Tensor>{bos, slice(target, 1, 0, kLength - 1)}, 1);  // (B, T): BOS, y0, ..., y6
     return out->forward(decoder->forward(embed->forward(fed), h).output);
   }
 
@@ -187,8 +192,8 @@ TEST_CASE("A GRU encoder-decoder learns to reverse 8 symbols to >= 95% held-out 
   }
   const double test_acc = mean(eq(model.decode(test.source), test.target)).item();
   const double elapsed = seconds_since(start);
-  MESSAGE("reversal: ", test_acc * 100, "% held-out token accuracy (validation ", validation_acc * 100, "%) after ",
-          step, " steps in ", elapsed, " s");
+  MESSAGE("reversal: ", test_acc * 100, "% held-out token accuracy (validation ", validation_acc * 100,
+          "%) after ", step, " steps in ", elapsed, " s");
   CHECK(test_acc >= 0.95);
   CHECK(elapsed < 30.0);
 }

@@ -32,7 +32,8 @@ std::vector<Tensor> layouts(float low, float high, uint64_t seed) {
 void check_close(const Tensor& got, const std::vector<double>& want, double tol) {
   V g = got.to_vector();
   REQUIRE(g.size() == want.size());
-  for (size_t i = 0; i < g.size(); ++i) CHECK(std::fabs(g[i] - want[i]) <= tol * std::max(1.0, std::fabs(want[i])));
+  for (size_t i = 0; i < g.size(); ++i)
+    CHECK(std::fabs(g[i] - want[i]) <= tol * std::max(1.0, std::fabs(want[i])));
 }
 
 void check_unary(Tensor (*op)(const Tensor&), double (*ref)(double), float low, float high, double tol) {
@@ -47,7 +48,8 @@ void check_unary(Tensor (*op)(const Tensor&), double (*ref)(double), float low, 
   }
 }
 
-void check_binary(Tensor (*op)(const Tensor&, const Tensor&), const std::function<double(float, float)>& ref) {
+void check_binary(Tensor (*op)(const Tensor&, const Tensor&),
+                  const std::function<double(float, float)>& ref) {
   std::vector<Tensor> as = layouts(0.5f, 2.0f, 1), bs = layouts(-2.0f, 2.0f, 2);
   for (const Tensor& a : as)
     for (const Tensor& b : bs) {
@@ -59,19 +61,29 @@ void check_binary(Tensor (*op)(const Tensor&, const Tensor&), const std::functio
     }
 }
 
-double gelu_ref(double x) { return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x))); }
+double gelu_ref(double x) {
+  return 0.5 * x * (1 + std::tanh(std::sqrt(2 / M_PI) * (x + 0.044715 * x * x * x)));
+}
 
 }  // namespace
 
 TEST_CASE("unary ops match std:: on contiguous, transposed, stepped and expanded inputs") {
-  check_unary(neg, [](double x) { return -x; }, -3, 3, 0);
-  check_unary(abs, [](double x) { return std::fabs(x); }, -3, 3, 0);
-  check_unary(relu, [](double x) { return x < 0 ? 0.0 : x; }, -3, 3, 0);
-  check_unary(exp, [](double x) { return std::exp(x); }, -10, 10, 1e-6);
-  check_unary(log, [](double x) { return std::log(x); }, 1e-3f, 100, 1e-6);
-  check_unary(sqrt, [](double x) { return std::sqrt(x); }, 0, 100, 1e-7);
-  check_unary(tanh, [](double x) { return std::tanh(x); }, -5, 5, 1e-6);
-  check_unary(sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, -20, 20, 1e-6);
+  check_unary(
+      neg, [](double x) { return -x; }, -3, 3, 0);
+  check_unary(
+      abs, [](double x) { return std::fabs(x); }, -3, 3, 0);
+  check_unary(
+      relu, [](double x) { return x < 0 ? 0.0 : x; }, -3, 3, 0);
+  check_unary(
+      exp, [](double x) { return std::exp(x); }, -10, 10, 1e-6);
+  check_unary(
+      log, [](double x) { return std::log(x); }, 1e-3f, 100, 1e-6);
+  check_unary(
+      sqrt, [](double x) { return std::sqrt(x); }, 0, 100, 1e-7);
+  check_unary(
+      tanh, [](double x) { return std::tanh(x); }, -5, 5, 1e-6);
+  check_unary(
+      sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, -20, 20, 1e-6);
   check_unary(gelu, gelu_ref, -6, 6, 1e-6);
 }
 
@@ -94,8 +106,8 @@ TEST_CASE("sigmoid never overflows for large |x|") {
 
 TEST_CASE("pow: squares and square roots are exact, other exponents use std::pow") {
   for (const Tensor& x : layouts(0.1f, 3.0f, 3)) {
-    V v = x.to_vector(), sq = pow(x, 2).to_vector(), rt = pow(x, 0.5f).to_vector(), cube = pow(x, 3).to_vector(),
-      one = pow(x, 1).to_vector(), inv = pow(x, -1).to_vector();
+    V v = x.to_vector(), sq = pow(x, 2).to_vector(), rt = pow(x, 0.5f).to_vector(),
+      cube = pow(x, 3).to_vector(), one = pow(x, 1).to_vector(), inv = pow(x, -1).to_vector();
     for (size_t i = 0; i < v.size(); ++i) {
       CHECK(sq[i] == v[i] * v[i]);
       CHECK(rt[i] == std::sqrt(v[i]));
@@ -182,20 +194,23 @@ TEST_CASE("size-0 dims broadcast to size-0 results") {
   CHECK(mul(zeros({0}), scalar(2)).shape() == Shape{0});
   CHECK(exp(zeros({3, 0})).shape() == Shape{3, 0});
   CHECK_THROWS_WITH_AS(add(zeros({0}), zeros({2})),
-                       "add: cannot broadcast (0,) with (2,): sizes 0 and 2 at dim 0 differ and neither is 1", Error);
+                       "add: cannot broadcast (0,) with (2,): sizes 0 and 2 at dim 0 differ and neither is 1",
+                       Error);
 }
 
 TEST_CASE("binary ops name themselves and both shapes when shapes do not broadcast") {
   Tensor a = zeros({2, 3}), b = zeros({4});
-  CHECK_THROWS_WITH_AS(add(a, b), "add: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1",
-                       Error);
-  CHECK_THROWS_WITH_AS(a * b, "mul: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1",
-                       Error);
-  CHECK_THROWS_WITH_AS(maximum(zeros({2, 3}), zeros({3, 3})),
-                       "maximum: cannot broadcast (2, 3) with (3, 3): sizes 2 and 3 at dim 0 differ and neither is 1",
-                       Error);
-  CHECK_THROWS_WITH_AS(lt(b, a), "lt: cannot broadcast (4,) with (2, 3): sizes 4 and 3 at dim 1 differ and neither is 1",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      add(a, b), "add: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1",
+      Error);
+  CHECK_THROWS_WITH_AS(
+      a * b, "mul: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1", Error);
+  CHECK_THROWS_WITH_AS(
+      maximum(zeros({2, 3}), zeros({3, 3})),
+      "maximum: cannot broadcast (2, 3) with (3, 3): sizes 2 and 3 at dim 0 differ and neither is 1", Error);
+  CHECK_THROWS_WITH_AS(
+      lt(b, a), "lt: cannot broadcast (4,) with (2, 3): sizes 4 and 3 at dim 1 differ and neither is 1",
+      Error);
   CHECK_THROWS_WITH_AS(exp(Tensor()), "exp: the tensor is undefined", Error);
   CHECK_THROWS_WITH_AS(sub(a, Tensor()), "sub: the tensor is undefined", Error);
 }
@@ -241,14 +256,17 @@ TEST_CASE("mul_ scales through a view") {
 
 TEST_CASE("add_ and mul_ reject shapes that would change dst, and expanded dst") {
   Tensor t = zeros({3});
-  CHECK_THROWS_WITH_AS(add_(t, zeros({2, 3})), "add_: cannot add a tensor of shape (2, 3) into one of shape (3,)",
-                       Error);
-  CHECK_THROWS_WITH_AS(add_(t, zeros({2})),
-                       "add_: cannot broadcast (3,) with (2,): sizes 3 and 2 at dim 0 differ and neither is 1", Error);
+  CHECK_THROWS_WITH_AS(add_(t, zeros({2, 3})),
+                       "add_: cannot add a tensor of shape (2, 3) into one of shape (3,)", Error);
+  CHECK_THROWS_WITH_AS(
+      add_(t, zeros({2})),
+      "add_: cannot broadcast (3,) with (2,): sizes 3 and 2 at dim 0 differ and neither is 1", Error);
   Tensor e = expand(zeros({1, 3}), {2, 3});
   CHECK_THROWS_WITH_AS(add_(e, ones({2, 3})),
-                       "add_: cannot write in place into an expanded tensor (shape (2, 3), strides (0, 1))", Error);
-  CHECK_THROWS_WITH_AS(mul_(e, 2), "mul_: cannot write in place into an expanded tensor (shape (2, 3), strides (0, 1))",
+                       "add_: cannot write in place into an expanded tensor (shape (2, 3), strides (0, 1))",
+                       Error);
+  CHECK_THROWS_WITH_AS(mul_(e, 2),
+                       "mul_: cannot write in place into an expanded tensor (shape (2, 3), strides (0, 1))",
                        Error);
 }
 

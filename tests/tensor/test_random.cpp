@@ -18,10 +18,10 @@ TEST_CASE("seed 42 gives these first values on every platform") {
   CHECK(bits.next_u32() == 300913445u);
 
   Generator u(42);
-  CHECK(u.uniform() == 0x1.2deb4p-6f);  // 0.01842767
-  CHECK(u.uniform() == 0x1.622298p-2f); // 0.34583509
-  CHECK(u.uniform() == 0x1.1ef93p-4f);  // 0.0700618625
-  CHECK(u.uniform() == 0x1.0e0254p-2f); // 0.263680756
+  CHECK(u.uniform() == 0x1.2deb4p-6f);   // 0.01842767
+  CHECK(u.uniform() == 0x1.622298p-2f);  // 0.34583509
+  CHECK(u.uniform() == 0x1.1ef93p-4f);   // 0.0700618625
+  CHECK(u.uniform() == 0x1.0e0254p-2f);  // 0.263680756
 
   Generator n(42);
   CHECK(n.normal() == -0x1.ee5d08p-3f);  // -0.241388381

@@ -50,7 +50,8 @@ Tensor reference(const Tensor& x, std::vector<int64_t> dims, bool keepdim, int m
 }
 
 // Every dims list of a 3-D tensor, with some negative spellings.
-const std::vector<std::vector<int64_t>> kDimLists = {{}, {0}, {1}, {2}, {-1}, {0, 1}, {0, 2}, {1, 2}, {-3, -1}, {0, 1, 2}};
+const std::vector<std::vector<int64_t>> kDimLists = {{},     {0},    {1},    {2},      {-1},
+                                                     {0, 1}, {0, 2}, {1, 2}, {-3, -1}, {0, 1, 2}};
 
 // The same (4, 5, 6) values as contiguous, transposed, and sliced-with-step views.
 std::vector<Tensor> inputs() {
@@ -205,14 +206,14 @@ TEST_CASE("reductions over a size-0 dim: sum is 0, mean is NaN, max is an error"
 
 TEST_CASE("reductions name the op and the dims they reject") {
   Tensor x = zeros({2, 3});
-  CHECK_THROWS_WITH_AS(sum(x, {2}), "sum: dim 2 is out of range for a tensor with 2 dimensions (expected -2 to 1)",
-                       Error);
-  CHECK_THROWS_WITH_AS(mean(x, {-3}), "mean: dim -3 is out of range for a tensor with 2 dimensions (expected -2 to 1)",
-                       Error);
+  CHECK_THROWS_WITH_AS(sum(x, {2}),
+                       "sum: dim 2 is out of range for a tensor with 2 dimensions (expected -2 to 1)", Error);
+  CHECK_THROWS_WITH_AS(
+      mean(x, {-3}), "mean: dim -3 is out of range for a tensor with 2 dimensions (expected -2 to 1)", Error);
   CHECK_THROWS_WITH_AS(amax(x, {1, -1}), "amax: dim -1 appears twice in the dims to reduce", Error);
   CHECK_THROWS_WITH_AS(var(x, {0, 0}), "var: dim 0 appears twice in the dims to reduce", Error);
-  CHECK_THROWS_WITH_AS(max(x, 5), "max: dim 5 is out of range for a tensor with 2 dimensions (expected -2 to 1)",
-                       Error);
+  CHECK_THROWS_WITH_AS(max(x, 5),
+                       "max: dim 5 is out of range for a tensor with 2 dimensions (expected -2 to 1)", Error);
   CHECK_THROWS_WITH_AS(sum(Tensor()), "sum: the tensor is undefined", Error);
 }
 
@@ -236,17 +237,19 @@ TEST_CASE("sum_to reduces the gradient of a broadcast add to each input's shape"
   Tensor grad = randn(broadcast_shapes(a.shape(), b.shape(), "add"), gen);  // (4, 2, 3)
   CHECK(allclose(sum_to(grad, a.shape()), sum(grad, {1}, true), 0, 0));
   CHECK(allclose(sum_to(grad, b.shape()), sum(sum(grad, {0}), {1}, true), 1e-6f, 1e-6f));
-  CHECK(allclose(sum_to(transpose(grad, 0, 2), {3, 1, 1}), reference(transpose(grad, 0, 2), {1, 2}, true, 0), 1e-5f,
-                 1e-6f));
+  CHECK(allclose(sum_to(transpose(grad, 0, 2), {3, 1, 1}), reference(transpose(grad, 0, 2), {1, 2}, true, 0),
+                 1e-5f, 1e-6f));
 }
 
 TEST_CASE("sum_to names both shapes when they are not broadcast-compatible") {
   Tensor g = zeros({2, 3});
-  CHECK_THROWS_WITH_AS(sum_to(g, {4}), "sum_to: cannot sum (2, 3) down to (4,): (4,) does not broadcast to (2, 3)",
-                       Error);
+  CHECK_THROWS_WITH_AS(sum_to(g, {4}),
+                       "sum_to: cannot sum (2, 3) down to (4,): (4,) does not broadcast to (2, 3)", Error);
   CHECK_THROWS_WITH_AS(sum_to(g, {1, 2, 3}),
-                       "sum_to: cannot sum (2, 3) down to (1, 2, 3): (1, 2, 3) does not broadcast to (2, 3)", Error);
-  CHECK_THROWS_WITH_AS(sum_to(g, {2, 2}), "sum_to: cannot sum (2, 3) down to (2, 2): (2, 2) does not broadcast to (2, 3)",
+                       "sum_to: cannot sum (2, 3) down to (1, 2, 3): (1, 2, 3) does not broadcast to (2, 3)",
+                       Error);
+  CHECK_THROWS_WITH_AS(sum_to(g, {2, 2}),
+                       "sum_to: cannot sum (2, 3) down to (2, 2): (2, 2) does not broadcast to (2, 3)",
                        Error);
 }
 
@@ -280,9 +283,19 @@ TEST_CASE("reductions are bitwise identical with 1 and 2 threads") {
   std::vector<Tensor> results[2];
   for (int threads : {1, 2}) {
     set_num_threads(threads);
-    results[threads - 1] = {sum(big),       mean(big),       amax(big),        max(big, 0).indices, sum(m, {0}),
-                            sum(m, {1}),    sum(t, {0}),     var(m, {1}),      amax(m, {0}),        argmax(m, 0),
-                            argmax(t, 1),   sum_to(m, {900}), mean(reshape(big, {1000, 3, 1000}), {1})};
+    results[threads - 1] = {sum(big),
+                            mean(big),
+                            amax(big),
+                            max(big, 0).indices,
+                            sum(m, {0}),
+                            sum(m, {1}),
+                            sum(t, {0}),
+                            var(m, {1}),
+                            amax(m, {0}),
+                            argmax(m, 0),
+                            argmax(t, 1),
+                            sum_to(m, {900}),
+                            mean(reshape(big, {1000, 3, 1000}), {1})};
   }
   set_num_threads(saved);
   for (size_t i = 0; i < results[0].size(); ++i) {

@@ -43,8 +43,15 @@ struct Problem {
           uint32_t seed = 1) {
     int64_t a_rows = trans_a ? k : m, a_cols = trans_a ? m : k;
     int64_t b_rows = trans_b ? n : k, b_cols = trans_b ? k : n;
-    args = {.trans_a = trans_a, .trans_b = trans_b, .m = m, .n = n, .k = k, .lda = a_cols + pad,
-            .ldb = b_cols + pad, .ldc = n + pad, .accumulate = accumulate};
+    args = {.trans_a = trans_a,
+            .trans_b = trans_b,
+            .m = m,
+            .n = n,
+            .k = k,
+            .lda = a_cols + pad,
+            .ldb = b_cols + pad,
+            .ldc = n + pad,
+            .accumulate = accumulate};
     // One extra row's worth so that a padded, empty or 1-row matrix is still addressable.
     a = random_matrix((a_rows + 1) * args.lda, seed);
     b = random_matrix((b_rows + 1) * args.ldb, seed + 1);
@@ -115,11 +122,11 @@ TEST_CASE("sgemm matches sgemm_naive for all transpositions and edge sizes, with
       for (bool accumulate : {false, true})
         for (int64_t m : sizes)
           for (int64_t n : sizes)
-            for (int64_t k : {0, 1, 17, 65, 129}) check_against_naive(Problem(trans_a, trans_b, m, n, k, accumulate), sgemm);
+            for (int64_t k : {0, 1, 17, 65, 129})
+              check_against_naive(Problem(trans_a, trans_b, m, n, k, accumulate), sgemm);
   // k in full around the tile and block edges, on a few m, n
   for (int64_t k : sizes)
-    for (int64_t mn : {5, 64})
-      check_against_naive(Problem(false, true, mn, mn + 3, k, false), sgemm);
+    for (int64_t mn : {5, 64}) check_against_naive(Problem(false, true, mn, mn + 3, k, false), sgemm);
 }
 
 TEST_CASE("sgemm reads submatrix views through leading dimensions and leaves the rest of C alone") {
@@ -134,7 +141,8 @@ TEST_CASE("sgemm reads submatrix views through leading dimensions and leaves the
 
 TEST_CASE("sgemm matches sgemm_naive on large products that cross every cache block") {
   for (bool trans_a : {false, true})
-    for (bool trans_b : {false, true}) check_against_naive(Problem(trans_a, trans_b, 300, 257, 520, false), sgemm);
+    for (bool trans_b : {false, true})
+      check_against_naive(Problem(trans_a, trans_b, 300, 257, 520, false), sgemm);
   // K past two K blocks, N past one NC block
   check_against_naive(Problem(false, false, 13, 4100, 530, true), sgemm);
 }
@@ -173,7 +181,9 @@ TEST_CASE("the scalar back end computes the same products as the vector back end
 
 TEST_CASE("sgemm gives bitwise identical results with 1, 2 and 3 threads") {
   ThreadCount restore;
-  struct Shape { int64_t m, n, k; };
+  struct Shape {
+    int64_t m, n, k;
+  };
   // square, tall (threads split rows), wide and short (threads split columns), and
   // large enough that the row slabs share packed B blocks (two K blocks)
   for (Shape s : {Shape{200, 150, 300}, Shape{700, 40, 90}, Shape{7, 1500, 200}, Shape{130, 600, 300}})
@@ -191,9 +201,12 @@ TEST_CASE("sgemm gives bitwise identical results with 1, 2 and 3 threads") {
     }
 }
 
-TEST_CASE("sgemm_batched equals one sgemm per product, bitwise, for any thread count, with broadcast operands") {
+TEST_CASE(
+    "sgemm_batched equals one sgemm per product, bitwise, for any thread count, with broadcast operands") {
   ThreadCount restore;
-  struct Shape { int64_t m, n, k; };
+  struct Shape {
+    int64_t m, n, k;
+  };
   // small products spread over the batch; large ones split inside each product
   for (Shape s : {Shape{16, 24, 8}, Shape{64, 64, 64}, Shape{150, 140, 160}}) {
     const int64_t batch = 5;

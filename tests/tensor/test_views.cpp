@@ -66,8 +66,8 @@ TEST_CASE("from_vector copies its values into the shape") {
   CHECK(t.at({0, 0}) == 1);
   CHECK(t.at({1, 2}) == 6);
   CHECK(from_vector({}, {0, 3}).shape() == Shape{0, 3});
-  CHECK_THROWS_WITH_AS(from_vector({1, 2, 3}, {2, 2}), "from_vector: 3 values cannot fill shape (2, 2) (4 elements)",
-                       Error);
+  CHECK_THROWS_WITH_AS(from_vector({1, 2, 3}, {2, 2}),
+                       "from_vector: 3 values cannot fill shape (2, 2) (4 elements)", Error);
 }
 
 TEST_CASE("at and item read elements, negative indices from the end") {
@@ -80,7 +80,8 @@ TEST_CASE("at and item read elements, negative indices from the end") {
   CHECK(Tensor{9}.item() == 9);
   CHECK_THROWS_WITH_AS(t.at({0}), "at: 1 indices for a tensor of shape (2, 3)", Error);
   CHECK_THROWS_WITH_AS(t.at({2, 0}), "at: index 2 is out of range for dim 0 of size 2 (shape (2, 3))", Error);
-  CHECK_THROWS_WITH_AS(t.at({0, -4}), "at: index -4 is out of range for dim 1 of size 3 (shape (2, 3))", Error);
+  CHECK_THROWS_WITH_AS(t.at({0, -4}), "at: index -4 is out of range for dim 1 of size 3 (shape (2, 3))",
+                       Error);
   CHECK_THROWS_WITH_AS(t.item(), "item: expected a tensor with one element, got shape (2, 3)", Error);
 }
 
@@ -90,12 +91,13 @@ TEST_CASE("size and stride take negative dims") {
   CHECK(t.size(0) == 2);
   CHECK(t.stride(-3) == 12);
   CHECK(t.stride(1) == 4);
-  CHECK_THROWS_WITH_AS(t.size(3), "size: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      t.size(3), "size: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)", Error);
   CHECK_THROWS_WITH_AS(t.stride(-4),
-                       "stride: dim -4 is out of range for a tensor with 3 dimensions (expected -3 to 2)", Error);
-  CHECK_THROWS_WITH_AS(Tensor{1}.size(1), "size: dim 1 is out of range for a tensor with 1 dimension (expected -1 to 0)",
+                       "stride: dim -4 is out of range for a tensor with 3 dimensions (expected -3 to 2)",
                        Error);
+  CHECK_THROWS_WITH_AS(Tensor{1}.size(1),
+                       "size: dim 1 is out of range for a tensor with 1 dimension (expected -1 to 0)", Error);
 }
 
 TEST_CASE("view shares storage and infers one -1") {
@@ -109,7 +111,8 @@ TEST_CASE("view shares storage and infers one -1") {
   CHECK(view(t, {12}).shape() == Shape{12});
   CHECK(view(scalar(1), {1, 1}).shape() == Shape{1, 1});
   CHECK_THROWS_WITH_AS(view(t, {-1, -1}), "view: only one size may be -1, got (-1, -1)", Error);
-  CHECK_THROWS_WITH_AS(view(t, {5}), "view: cannot reshape (2, 6) (12 elements) into (5,) (5 elements)", Error);
+  CHECK_THROWS_WITH_AS(view(t, {5}), "view: cannot reshape (2, 6) (12 elements) into (5,) (5 elements)",
+                       Error);
   CHECK_THROWS_WITH_AS(view(t, {5, -1}), "view: cannot reshape (2, 6) (12 elements) into (5, -1)", Error);
   CHECK_THROWS_WITH_AS(view(t, {-2, 6}), "view: invalid size -2 in (-2, 6)", Error);
 }
@@ -117,16 +120,18 @@ TEST_CASE("view shares storage and infers one -1") {
 TEST_CASE("view of non-contiguous data is an error; reshape copies instead") {
   Tensor t = iota({2, 3});
   Tensor tt = transpose(t, 0, 1);
-  CHECK_THROWS_WITH_AS(view(tt, {6}),
-                       "view: cannot view (3, 2) with strides (1, 3) as (6,): the data is not contiguous; use "
-                       "reshape() or contiguous() first",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      view(tt, {6}),
+      "view: cannot view (3, 2) with strides (1, 3) as (6,): the data is not contiguous; use "
+      "reshape() or contiguous() first",
+      Error);
   Tensor r = reshape(tt, {6});
   CHECK(r.storage() != t.storage());
   CHECK(r.to_vector() == V{0, 3, 1, 4, 2, 5});
   Tensor same = reshape(t, {3, 2});
   CHECK(same.storage() == t.storage());
-  CHECK_THROWS_WITH_AS(reshape(t, {4}), "reshape: cannot reshape (2, 3) (6 elements) into (4,) (4 elements)", Error);
+  CHECK_THROWS_WITH_AS(reshape(t, {4}), "reshape: cannot reshape (2, 3) (6 elements) into (4,) (4 elements)",
+                       Error);
 }
 
 TEST_CASE("flatten makes one dim") {
@@ -145,7 +150,8 @@ TEST_CASE("transpose swaps two strides without copying") {
   CHECK(tt.at({3, 2, 1}) == t.at({1, 2, 3}));
   CHECK(transpose(t, 1, 1).is_contiguous());
   CHECK_THROWS_WITH_AS(transpose(t, 0, 3),
-                       "transpose: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)", Error);
+                       "transpose: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)",
+                       Error);
 }
 
 TEST_CASE("permute reorders dims") {
@@ -166,21 +172,23 @@ TEST_CASE("slice with a step moves the offset and multiplies the stride") {
   CHECK(s.offset() == 1);
   CHECK(s.storage() == t.storage());
   CHECK(s.to_vector() == V{1, 4, 7});
-  CHECK(slice(t, 0, -3, 100).to_vector() == V{7, 8, 9});    // clamps like Python
-  CHECK(slice(t, 0, 5, 2).numel() == 0);                    // end before start: empty
+  CHECK(slice(t, 0, -3, 100).to_vector() == V{7, 8, 9});  // clamps like Python
+  CHECK(slice(t, 0, 5, 2).numel() == 0);                  // end before start: empty
   CHECK(slice(t, -1, 0, 10, 4).to_vector() == V{0, 4, 8});
   Tensor m = iota({3, 4});
   CHECK(slice(m, 1, 1, 3).to_vector() == V{1, 2, 5, 6, 9, 10});
   CHECK_THROWS_WITH_AS(slice(t, 0, 0, 5, 0), "slice: step must be positive, got 0", Error);
   CHECK_THROWS_WITH_AS(slice(t, 1, 0, 5),
-                       "slice: dim 1 is out of range for a tensor with 1 dimension (expected -1 to 0)", Error);
+                       "slice: dim 1 is out of range for a tensor with 1 dimension (expected -1 to 0)",
+                       Error);
 }
 
 TEST_CASE("narrow takes length elements from start") {
   Tensor t = iota({3, 4});
   CHECK(narrow(t, 1, 1, 2).to_vector() == V{1, 2, 5, 6, 9, 10});
   CHECK(narrow(t, 0, 3, 0).numel() == 0);
-  CHECK_THROWS_WITH_AS(narrow(t, 0, 1, 3), "narrow: [1, 4) is out of range for dim 0 of size 3 (shape (3, 4))", Error);
+  CHECK_THROWS_WITH_AS(narrow(t, 0, 1, 3),
+                       "narrow: [1, 4) is out of range for dim 0 of size 3 (shape (3, 4))", Error);
 }
 
 TEST_CASE("select removes the dim it indexes") {
@@ -194,8 +202,10 @@ TEST_CASE("select removes the dim it indexes") {
   CHECK(col.to_vector() == V{3, 7, 11});
   CHECK(select(row, 0, 2).dim() == 0);
   CHECK(select(row, 0, 2).item() == 6);
-  CHECK_THROWS_WITH_AS(select(t, 0, 3), "select: index 3 is out of range for dim 0 of size 3 (shape (3, 4))", Error);
-  CHECK_THROWS_WITH_AS(select(t, 1, -5), "select: index -5 is out of range for dim 1 of size 4 (shape (3, 4))", Error);
+  CHECK_THROWS_WITH_AS(select(t, 0, 3), "select: index 3 is out of range for dim 0 of size 3 (shape (3, 4))",
+                       Error);
+  CHECK_THROWS_WITH_AS(select(t, 1, -5),
+                       "select: index -5 is out of range for dim 1 of size 4 (shape (3, 4))", Error);
 }
 
 TEST_CASE("expand repeats size-1 dims with stride 0") {
@@ -208,8 +218,10 @@ TEST_CASE("expand repeats size-1 dims with stride 0") {
   CHECK(expand(t, {-1, 3}).shape() == Shape{2, 3});
   CHECK(expand(scalar(7), {2}).to_vector() == V{7, 7});
   CHECK_THROWS_WITH_AS(expand(t, {2}), "expand: cannot expand (2, 1) to fewer dims (2,)", Error);
-  CHECK_THROWS_WITH_AS(expand(t, {3, 1}), "expand: cannot expand (2, 1) to (3, 1): size 2 at dim 0 is not 1", Error);
-  CHECK_THROWS_WITH_AS(expand(t, {-1, 2, 1}), "expand: a new leading dim needs a size, got -1 in (-1, 2, 1)", Error);
+  CHECK_THROWS_WITH_AS(expand(t, {3, 1}), "expand: cannot expand (2, 1) to (3, 1): size 2 at dim 0 is not 1",
+                       Error);
+  CHECK_THROWS_WITH_AS(expand(t, {-1, 2, 1}), "expand: a new leading dim needs a size, got -1 in (-1, 2, 1)",
+                       Error);
 }
 
 TEST_CASE("unsqueeze and squeeze add and remove size-1 dims") {
@@ -227,9 +239,11 @@ TEST_CASE("unsqueeze and squeeze add and remove size-1 dims") {
   CHECK(squeeze(u, -4).shape() == Shape{2, 1, 3});
   CHECK(squeeze(ones({1, 1})).dim() == 0);
   CHECK_THROWS_WITH_AS(unsqueeze(t, 3),
-                       "unsqueeze: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)", Error);
+                       "unsqueeze: dim 3 is out of range for a tensor with 3 dimensions (expected -3 to 2)",
+                       Error);
   CHECK_THROWS_WITH_AS(squeeze(t, 2),
-                       "squeeze: dim 2 is out of range for a tensor with 2 dimensions (expected -2 to 1)", Error);
+                       "squeeze: dim 2 is out of range for a tensor with 2 dimensions (expected -2 to 1)",
+                       Error);
 }
 
 TEST_CASE("contiguous returns contiguous input itself and copies the rest") {
@@ -268,10 +282,11 @@ TEST_CASE("copy_ writes through a view, broadcasting src") {
   CHECK(t.to_vector() == V{1, 7, 2, 0, 3, 7, 4, 0, 5, 7, 6, 0});
   copy_(transpose(t, 0, 1), Tensor{9, 8, 7});  // each row of t.T gets (9, 8, 7)
   CHECK(t.to_vector() == V{9, 9, 9, 9, 8, 8, 8, 8, 7, 7, 7, 7});
-  CHECK_THROWS_WITH_AS(copy_(t, Tensor{1, 2}),
-                       "copy_: cannot broadcast (3, 4) with (2,): sizes 4 and 2 at dim 1 differ and neither is 1", Error);
-  CHECK_THROWS_WITH_AS(copy_(Tensor{1, 2, 3}, zeros({2, 3})), "copy_: cannot write a tensor of shape (2, 3) into one of shape (3,)",
-                       Error);
+  CHECK_THROWS_WITH_AS(
+      copy_(t, Tensor{1, 2}),
+      "copy_: cannot broadcast (3, 4) with (2,): sizes 4 and 2 at dim 1 differ and neither is 1", Error);
+  CHECK_THROWS_WITH_AS(copy_(Tensor{1, 2, 3}, zeros({2, 3})),
+                       "copy_: cannot write a tensor of shape (2, 3) into one of shape (3,)", Error);
 }
 
 TEST_CASE("fill_ writes through a view") {
@@ -296,6 +311,7 @@ TEST_CASE("Shape prints like PyTorch and holds at most 8 dims") {
   CHECK(contiguous_strides({2, 3, 4}) == Strides{12, 4, 1});
   CHECK_THROWS_WITH_AS(Shape::filled(9, 1), "Shape: at most 8 dimensions are supported", Error);
   CHECK(broadcast_shapes({2, 1, 3}, {4, 1}, "op") == Shape{2, 4, 3});
-  CHECK_THROWS_WITH_AS(broadcast_shapes({2, 3}, {4}, "add"),
-                       "add: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1", Error);
+  CHECK_THROWS_WITH_AS(
+      broadcast_shapes({2, 3}, {4}, "add"),
+      "add: cannot broadcast (2, 3) with (4,): sizes 3 and 4 at dim 1 differ and neither is 1", Error);
 }

@@ -31,10 +31,12 @@ std::vector<float> apply(F f, const std::vector<float>& xs) {
 // dense runs around the places where exp changes behaviour.
 std::vector<float> sweep_inputs() {
   std::vector<float> xs;
-  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 997) xs.push_back(std::bit_cast<float>(uint32_t(bits)));
+  for (uint64_t bits = 0; bits < (uint64_t{1} << 32); bits += 997)
+    xs.push_back(std::bit_cast<float>(uint32_t(bits)));
   for (float centre : {detail::kExpHi, detail::kExpLo, 0.0f, -0.0f, 88.3762626647949f /* n: 127 -> 128 */}) {
     float up = centre, down = centre;
-    for (int i = 0; i < 3000; ++i) xs.push_back(up = std::nextafter(up, kInf)), xs.push_back(down = std::nextafter(down, -kInf));
+    for (int i = 0; i < 3000; ++i)
+      xs.push_back(up = std::nextafter(up, kInf)), xs.push_back(down = std::nextafter(down, -kInf));
   }
   for (float x : {0.0f, -0.0f, kInf, -kInf, kNaN, -kNaN, std::numeric_limits<float>::denorm_min(),
                   -std::numeric_limits<float>::denorm_min(), std::numeric_limits<float>::min(),
@@ -89,9 +91,22 @@ TEST_CASE("exp_nonpositive matches std::exp to 1.9e-7 for every x <= 0, native a
 }
 
 TEST_CASE("exp special cases: -inf -> 0, +inf -> inf, NaN -> NaN, exp(0) = 1") {
-  std::vector<float> xs = {-kInf, kInf, kNaN, 0.0f, -0.0f, -1000.0f, 1000.0f, detail::kExpHi,
-                           std::nextafter(detail::kExpHi, kInf), detail::kExpLo,
-                           std::nextafter(detail::kExpLo, -kInf), -1e-30f, 1e-30f, -1.0f, 1.0f, 88.5f};
+  std::vector<float> xs = {-kInf,
+                           kInf,
+                           kNaN,
+                           0.0f,
+                           -0.0f,
+                           -1000.0f,
+                           1000.0f,
+                           detail::kExpHi,
+                           std::nextafter(detail::kExpHi, kInf),
+                           detail::kExpLo,
+                           std::nextafter(detail::kExpLo, -kInf),
+                           -1e-30f,
+                           1e-30f,
+                           -1.0f,
+                           1.0f,
+                           88.5f};
   auto check = [&](const std::vector<float>& ys, bool nonpositive) {
     CHECK(ys[0] == 0.0f);
     CHECK(std::isnan(ys[2]));
@@ -99,7 +114,7 @@ TEST_CASE("exp special cases: -inf -> 0, +inf -> inf, NaN -> NaN, exp(0) = 1") {
     CHECK(ys[4] == 1.0f);
     CHECK(ys[5] == 0.0f);
     CHECK(ys[9] >= std::numeric_limits<float>::min());  // the last normal result
-    CHECK(ys[10] == 0.0f);                                // the first flushed one
+    CHECK(ys[10] == 0.0f);                              // the first flushed one
     CHECK(ys[11] == 1.0f);
     if (nonpositive) return;
     CHECK(ys[1] == kInf);
@@ -115,6 +130,59 @@ TEST_CASE("exp special cases: -inf -> 0, +inf -> inf, NaN -> NaN, exp(0) = 1") {
   check(apply<VecScalar>([](VecScalar v) { return exp_nonpositive(v); }, xs), true);
 }
 
+// exp_softmax, softmax's cheaper exp for x <= 0: the same 1.9e-7 bound down to
+// FLT_MIN; below it a result is 0 or a denormal, never negative or above FLT_MIN.
+template <class V>
+void check_exp_softmax_sweep() {
+  std::vector<float> xs = sweep_inputs();
+  for (float x = -89.0f; x < -86.0f; x = std::nextafter(x, kInf)) xs.push_back(x);  // around the flush
+  while (xs.size() % 16) xs.push_back(-1.0f);
+  std::vector<float> ys = apply<V>([](V v) { return exp_softmax(v); }, xs);
+  double worst = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    float x = xs[i], y = ys[i];
+    if (x > 0) continue;  // outside its domain
+    if (std::isnan(x)) {
+      CHECK(std::isnan(y));
+    } else if (x < detail::kExpLo) {
+      CHECK(y >= 0.0f);
+      CHECK(y < std::numeric_limits<float>::min());
+    } else {
+      double exact = std::exp(double(x));
+      worst = std::max(worst, std::fabs(double(y) - exact) / exact);
+    }
+  }
+  CHECK(worst <= kMaxRelError);
+  MESSAGE(std::string(V::name), " exp_softmax: max relative error ", worst);
+}
+
+TEST_CASE("exp_softmax matches std::exp to 1.9e-7 for x <= 0 down to FLT_MIN, native and scalar") {
+  check_exp_softmax_sweep<Vec>();
+  check_exp_softmax_sweep<VecScalar>();
+}
+
+TEST_CASE("exp_softmax special cases: -inf and far below -88 -> exactly 0, exp(0) = 1, NaN -> NaN") {
+  std::vector<float> xs = {-kInf, -1e4f,   -88.0f, -1000.0f, 0.0f,
+                           -0.0f, -1e-30f, kNaN,   -1.0f,    detail::kExpLo,
+                           -0.5f, -20.0f,  -87.0f, -kNaN,    -std::numeric_limits<float>::max(),
+                           -3.0f};
+  auto check = [](const std::vector<float>& ys) {
+    CHECK(ys[0] == 0.0f);
+    CHECK(ys[1] == 0.0f);
+    CHECK(ys[2] == 0.0f);
+    CHECK(ys[3] == 0.0f);
+    CHECK(ys[4] == 1.0f);
+    CHECK(ys[5] == 1.0f);
+    CHECK(ys[6] == 1.0f);
+    CHECK(std::isnan(ys[7]));
+    CHECK(ys[9] >= std::numeric_limits<float>::min());  // the last normal result
+    CHECK(std::isnan(ys[13]));
+    CHECK(ys[14] == 0.0f);
+  };
+  check(apply<Vec>([](Vec v) { return exp_softmax(v); }, xs));
+  check(apply<VecScalar>([](VecScalar v) { return exp_softmax(v); }, xs));
+}
+
 // ------------------------------------------------- the native back end vs scalar
 
 // Random finite values, some of them repeated across a and b so > and == both occur.
@@ -128,7 +196,8 @@ std::vector<float> random_values(unsigned seed, float lo, float hi) {
 
 // Every element of op over native vectors equals op over VecScalar, bit for bit.
 template <class Op>
-void check_same_bits(Op op, const std::vector<float>& a, const std::vector<float>& b, const std::vector<float>& c) {
+void check_same_bits(Op op, const std::vector<float>& a, const std::vector<float>& b,
+                     const std::vector<float>& c) {
   for (size_t i = 0; i + Vec::width <= a.size(); i += Vec::width) {
     float out[64];
     op(Vec::load(&a[i]), Vec::load(&b[i]), Vec::load(&c[i])).store(out);
@@ -186,6 +255,25 @@ TEST_CASE("the native SIMD back end computes what the scalar back end computes")
     CHECK(out[0] == std::numeric_limits<float>::min());
     pow2i(Vec::broadcast(127)).store(out);
     CHECK(out[0] == std::ldexp(1.0f, 127));
+  }
+  SUBCASE("shift_to_exponent moves the low mantissa bits into the exponent: 2^(m - 127)") {
+    std::vector<float> t;
+    for (int i = 0; i < 64 * 16; ++i) t.push_back(0x1.8p23f + float(i % 256));  // low bits: m = i % 256
+    check_same_bits([](auto x, auto, auto) { return shift_to_exponent(x); }, t, t, t);
+    check_same_bits([](auto x, auto, auto) { return shift_to_exponent(x); }, a, b, c);  // any bits
+    float out[64];
+    shift_to_exponent(Vec::broadcast(0x1.8p23f + 127.0f)).store(out);
+    CHECK(out[0] == 1.0f);
+    shift_to_exponent(Vec::broadcast(0x1.8p23f + 1.0f)).store(out);
+    CHECK(out[0] == std::numeric_limits<float>::min());
+    shift_to_exponent(Vec::broadcast(0x1.8p23f)).store(out);
+    CHECK(out[0] == 0.0f);
+  }
+  SUBCASE("exp_softmax gives the same bits on both back ends") {
+    auto neg = a;
+    for (float& v : neg) v = -std::fabs(v);
+    neg[3] = -kInf, neg[5] = 0.0f, neg[9] = -88.5f;
+    check_same_bits([](auto x, auto, auto) { return exp_softmax(x); }, neg, neg, neg);
   }
   SUBCASE("hsum and hmax reduce a vector") {
     for (size_t i = 0; i + Vec::width <= a.size(); i += Vec::width) {
