@@ -11,6 +11,7 @@
 
 #include "autograd/ops.h"
 #include "autograd/ops_detail.h"
+#include "tensor/map.h"
 
 namespace heed {
 
@@ -51,14 +52,16 @@ Variable abs(const Variable& x) {
 Variable tanh(const Variable& x) {
   Tensor y = tanh(x.value());
   return record("tanh", y, {x}, [y](const Tensor& grad) {
-    return Grads{grad * (1.0f - y * y)};  // d tanh(x)/dx = 1 - tanh(x)^2
+    // d tanh(x)/dx = 1 - tanh(x)^2, fused into one pass over grad and y
+    return Grads{map2(grad, y, "tanh backward", [](float g, float t) { return g * (1.0f - t * t); })};
   });
 }
 
 Variable sigmoid(const Variable& x) {
   Tensor y = sigmoid(x.value());
   return record("sigmoid", y, {x}, [y](const Tensor& grad) {
-    return Grads{grad * y * (1.0f - y)};  // d s(x)/dx = s(x) (1 - s(x))
+    // d s(x)/dx = s(x) (1 - s(x)), fused into one pass
+    return Grads{map2(grad, y, "sigmoid backward", [](float g, float s) { return g * s * (1.0f - s); })};
   });
 }
 

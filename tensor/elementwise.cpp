@@ -10,15 +10,14 @@
 
 #include "tensor/iter.h"
 #include "tensor/kernels/vmath.h"
+#include "tensor/map.h"
 #include "tensor/ops.h"
 
 namespace heed {
 namespace {
 
 using Ptrs2 = std::array<float*, 2>;
-using Ptrs3 = std::array<float*, 3>;
 using Steps2 = std::array<int64_t, 2>;
-using Steps3 = std::array<int64_t, 3>;
 
 void check_defined(const Tensor& t, const char* op) {
   HEED_CHECK(t.defined(), op, ": the tensor is undefined");
@@ -61,33 +60,6 @@ Tensor unary_simd(const Tensor& x, const char* op, F f) {
         for (; i + Vec::width <= n; i += Vec::width) f(Vec::load(in + i)).store(out + i);
         for (; i < n; ++i) out[i] = f(VecScalar{in[i]}).v;
       });
-}
-
-// y = f(a, b), y: broadcast(a, b). Fast paths: both unit-step, or one operand
-// repeated along the row (a bias, a scalar tensor).
-template <class F>
-Tensor binary(const Tensor& a, const Tensor& b, const char* op, F f) {
-  check_defined(a, op);
-  check_defined(b, op);
-  Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor y = empty(shape);
-  detail::for_each_row<3>(shape,
-                          {y.strides(), detail::broadcast_strides(a.shape(), a.strides(), shape),
-                           detail::broadcast_strides(b.shape(), b.strides(), shape)},
-                          {y.data(), a.data(), b.data()}, [f](Ptrs3 p, Steps3 s, int64_t n) {
-                            float* __restrict out = p[0];
-                            const float* __restrict x = p[1];
-                            const float* __restrict z = p[2];
-                            if (s[1] == 1 && s[2] == 1)
-                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[i]);
-                            else if (s[1] == 1 && s[2] == 0)
-                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i], z[0]);
-                            else if (s[1] == 0 && s[2] == 1)
-                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[0], z[i]);
-                            else
-                              for (int64_t i = 0; i < n; ++i) out[i] = f(x[i * s[1]], z[i * s[2]]);
-                          });
-  return y;
 }
 
 }  // namespace
@@ -140,41 +112,41 @@ Tensor pow(const Tensor& x, float exponent) {
 
 // ------------------------------------------------------------- binary
 Tensor add(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "add", [](float x, float y) { return x + y; });
+  return map2(a, b, "add", [](float x, float y) { return x + y; });
 }
 Tensor sub(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "sub", [](float x, float y) { return x - y; });
+  return map2(a, b, "sub", [](float x, float y) { return x - y; });
 }
 Tensor mul(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "mul", [](float x, float y) { return x * y; });
+  return map2(a, b, "mul", [](float x, float y) { return x * y; });
 }
 Tensor div(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "div", [](float x, float y) { return x / y; });
+  return map2(a, b, "div", [](float x, float y) { return x / y; });
 }
 // x != x is NaN: it wins, so NaN propagates from either side.
 Tensor maximum(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "maximum", [](float x, float y) { return (x > y || x != x) ? x : y; });
+  return map2(a, b, "maximum", [](float x, float y) { return (x > y || x != x) ? x : y; });
 }
 Tensor minimum(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "minimum", [](float x, float y) { return (x < y || x != x) ? x : y; });
+  return map2(a, b, "minimum", [](float x, float y) { return (x < y || x != x) ? x : y; });
 }
 Tensor eq(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "eq", [](float x, float y) { return float(x == y); });
+  return map2(a, b, "eq", [](float x, float y) { return float(x == y); });
 }
 Tensor ne(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "ne", [](float x, float y) { return float(x != y); });
+  return map2(a, b, "ne", [](float x, float y) { return float(x != y); });
 }
 Tensor lt(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "lt", [](float x, float y) { return float(x < y); });
+  return map2(a, b, "lt", [](float x, float y) { return float(x < y); });
 }
 Tensor le(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "le", [](float x, float y) { return float(x <= y); });
+  return map2(a, b, "le", [](float x, float y) { return float(x <= y); });
 }
 Tensor gt(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "gt", [](float x, float y) { return float(x > y); });
+  return map2(a, b, "gt", [](float x, float y) { return float(x > y); });
 }
 Tensor ge(const Tensor& a, const Tensor& b) {
-  return binary(a, b, "ge", [](float x, float y) { return float(x >= y); });
+  return map2(a, b, "ge", [](float x, float y) { return float(x >= y); });
 }
 
 // ------------------------------------------------------------- operators
