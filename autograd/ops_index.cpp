@@ -52,11 +52,18 @@ Variable index_select(const Variable& x, int64_t dim, const Tensor& index) {
 }
 
 // ------------------------------------------------------------- joining
-// xs: (2, 3), (4, 3), dim 0  ->  out: (6, 3); x_i's gradient is its rows of grad.
-Variable cat(const std::vector<Variable>& xs, int64_t dim) {
+namespace {
+std::vector<Tensor> values_of(const std::vector<Variable>& xs) {
   std::vector<Tensor> values;
   values.reserve(xs.size());
   for (const Variable& x : xs) values.push_back(x.value());
+  return values;
+}
+}  // namespace
+
+// xs: (2, 3), (4, 3), dim 0  ->  out: (6, 3); x_i's gradient is its rows of grad.
+Variable cat(const std::vector<Variable>& xs, int64_t dim) {
+  std::vector<Tensor> values = values_of(xs);
   Tensor out = cat(values, dim);
   int64_t d = wrap_dim(dim, out.dim(), "cat");
   std::vector<int64_t> sizes;
@@ -74,9 +81,7 @@ Variable cat(const std::vector<Variable>& xs, int64_t dim) {
 
 // xs: n tensors of shape S  ->  out: S with n inserted at dim; x_i's gradient is grad's i-th slice.
 Variable stack(const std::vector<Variable>& xs, int64_t dim) {
-  std::vector<Tensor> values;
-  values.reserve(xs.size());
-  for (const Variable& x : xs) values.push_back(x.value());
+  std::vector<Tensor> values = values_of(xs);
   Tensor out = stack(values, dim);
   int64_t d = wrap_dim(dim, out.dim(), "stack");
   return record("stack", out, xs, [d, n = int64_t(xs.size())](const Tensor& grad) {
