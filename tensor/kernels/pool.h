@@ -7,6 +7,7 @@
 // Thread-safe; each thread also keeps a few small buffers of its own, served
 // without a lock. Sizes are rounded up by at most 25% (four classes per power
 // of two); at most 1 GiB is kept for reuse, releases beyond it go to the system.
+// Buffers of 2 MiB or more are 2 MiB aligned and backed by huge pages (Linux).
 #pragma once
 
 #include <cstddef>

@@ -28,6 +28,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <type_traits>
 
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/pool.h"
@@ -67,63 +68,44 @@ struct Masked {
   void prefetch(int64_t j) const { __builtin_prefetch(x + j), __builtin_prefetch(mask + j); }
 };
 
-// Each pass covers [j, n) as far as whole vectors of V go and returns where it
-// stopped; two accumulators hide the latency of max and add.
+// Each pass runs over G consecutive rows (row g's element j is src's element
+// g n + j) in lockstep: step j of every row, then step j + 1. The rows'
+// dependency chains, a running max or sum each, then interleave and their
+// latencies overlap. A pass covers [j, n) as far as whole vectors of V go and
+// returns where it stopped.
 
-template <class V, class Src>
-int64_t max_pass(const Src& src, int64_t j, int64_t n, float& m) {
+template <class V, int G, class Src>
+int64_t max_pass(const Src& src, int64_t j, int64_t n, float* m) {
   constexpr int W = V::width;
-  V a = V::broadcast(m), b = a;
-  for (; j + 2 * W <= n; j += 2 * W) {
-    a = max(a, src.template load<V>(j));
-    b = max(b, src.template load<V>(j + W));
-  }
-  for (; j + W <= n; j += W) a = max(a, src.template load<V>(j));
-  m = hmax(max(a, b));
+  V a[G];
+  for (int g = 0; g < G; ++g) a[g] = V::broadcast(m[g]);
+  for (; j + W <= n; j += W)
+    for (int g = 0; g < G; ++g) a[g] = max(a[g], src.template load<V>(g * n + j));
+  for (int g = 0; g < G; ++g) m[g] = hmax(a[g]);
   return j;
 }
 
-// s += sum_j exp(x_j - m), storing each term to e[j] when e is given. It also
-// prefetches the input `ahead` floats on: the max pass is the one that waits for
-// memory, so the next rows are requested while this (compute-bound) pass runs.
-// exp_softmax (not exp_nonpositive): x - m <= 0, and it is about a third cheaper.
-// Always inlined into exp_rows, which then sets the constants up once per group
-// (inlining it into the whole row loop instead made GCC spill registers).
-template <class V, class Src>
-[[gnu::always_inline]] inline int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, float m,
-                                               float& s, int64_t ahead) {
+// s[g] += sum_j exp(x_gj - m[g]), storing each term to e[g n + j] when kKeep.
+// It also prefetches the input `ahead` floats on: the max pass is the one that
+// waits for memory, so later rows are requested while this (compute-bound) pass
+// runs. exp_softmax (not exp_nonpositive): x - m <= 0, and it is about a third
+// cheaper.
+template <class V, int G, bool kKeep, class Src>
+int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, const float* m, float* s, int64_t ahead) {
   constexpr int W = V::width;
-  V vm = V::broadcast(m), a = V::zero(), b = a;
-  for (; j + 2 * W <= n; j += 2 * W) {
-    // One prefetch per 64-byte line (16 floats); narrow vectors repeat one, harmlessly.
-    for (int k = 0; k < 2 * W; k += 16) src.prefetch(j + k + ahead);
-    V e0 = simd::exp_softmax(src.template load<V>(j) - vm);
-    V e1 = simd::exp_softmax(src.template load<V>(j + W) - vm);
-    if (e) {
-      e0.store(e + j);
-      e1.store(e + j + W);
-    }
-    a = a + e0;
-    b = b + e1;
-  }
+  V vm[G], a[G];
+  for (int g = 0; g < G; ++g) vm[g] = V::broadcast(m[g]), a[g] = V::zero();
   for (; j + W <= n; j += W) {
-    V e0 = simd::exp_softmax(src.template load<V>(j) - vm);
-    if (e) e0.store(e + j);
-    a = a + e0;
+    if (j % 16 == 0)  // once per 64-byte line
+      for (int g = 0; g < G; ++g) src.prefetch(g * n + j + ahead);
+    for (int g = 0; g < G; ++g) {
+      V t = simd::exp_softmax(src.template load<V>(g * n + j) - vm[g]);
+      if constexpr (kKeep) t.store(e + g * n + j);
+      a[g] = a[g] + t;
+    }
   }
-  s += hsum(a + b);
+  for (int g = 0; g < G; ++g) s[g] += hsum(a[g]);
   return j;
-}
-
-// The exp pass over the g rows of a group: s[k] = sum_j exp(x_kj - m[k]).
-template <class V, class Src>
-void exp_rows(const Src* row, float* const* e, int g, int64_t n, const float* m, float* s, int64_t ahead) {
-  for (int k = 0; k < g; ++k) {
-    float sum = 0.0f;
-    int64_t j = exp_pass<V>(row[k], e[k], 0, n, m[k], sum, ahead);
-    exp_pass<VecScalar>(row[k], e[k], j, n, m[k], sum, 0);
-    s[k] = sum;
-  }
 }
 
 // y_j = e_j * c0  (softmax: c0 = 1/s)  or  y_j = (x_j - c0) - c1  (log-softmax:
@@ -142,6 +124,29 @@ int64_t write_pass(const float* in, float* y, int64_t j, int64_t n, float c0, fl
   return j;
 }
 
+// The three passes over G consecutive rows, x (through src) -> y, with e a
+// scratch of G rows in cache for softmax's terms (log-softmax recomputes from x
+// and keeps none).
+template <class V, bool kStream, bool kLog, int G, class Src>
+void rows_step(const Src& src, float* y, float* e, int64_t n, int64_t ahead) {
+  float m[G], s[G];
+  for (int g = 0; g < G; ++g) m[g] = -kInf, s[g] = 0.0f;
+  max_pass<VecScalar, G>(src, max_pass<V, G>(src, 0, n, m), n, m);
+  // A fully hidden row (m = -inf) gets a NaN sum here; it is zeroed below.
+  exp_pass<VecScalar, G, !kLog>(src, e, exp_pass<V, G, !kLog>(src, e, 0, n, m, s, ahead), n, m, s, 0);
+  for (int g = 0; g < G; ++g) {
+    float* yg = y + g * n;
+    if (Src::masked && m[g] == -kInf) {  // nothing visible: attend to nothing
+      std::fill_n(yg, n, 0.0f);
+      continue;
+    }
+    const float* in = kLog ? src.x + g * n : e + g * n;
+    float c0 = kLog ? m[g] : 1.0f / s[g], c1 = kLog ? std::log(s[g]) : 0.0f;
+    write_pass<VecScalar, kStream, kLog>(in, yg, write_pass<V, kStream, kLog>(in, yg, 0, n, c0, c1), n, c0,
+                                         c1);
+  }
+}
+
 // A scratch row from the pool, held for one parallel chunk.
 struct ScratchRow {
   int64_t n;
@@ -154,7 +159,10 @@ struct ScratchRow {
   ScratchRow& operator=(const ScratchRow&) = delete;
 };
 
-// Rows of at most kShortRow floats (1 KiB) are done kGroup at a time.
+// Rows of at most kShortRow floats (1 KiB) go kGroup at a time: for them the
+// per-row steps that only wait (a horizontal max, then sum, then 1/s or log s)
+// would otherwise dominate (measured at n = 64: 7.6 GB/s one row at a time,
+// 11.5 four at a time). Longer rows go one at a time, so each stays in L1.
 constexpr int64_t kShortRow = 256;
 constexpr int kGroup = 4;
 
@@ -167,34 +175,20 @@ void rows_kernel(Src src, float* y_all, int64_t rows, int64_t n) {
   int64_t ahead = std::max<int64_t>(n, 1024);
   int64_t group = n <= kShortRow ? kGroup : 1;
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    // e goes to scratch when y is streamed (it must not be read back from
+    // memory) and straight to y otherwise.
     ScratchRow scratch(kStream && !kLog ? group * n : 0);
-    for (int64_t r0 = begin; r0 < end; r0 += group) {
-      int g = int(std::min(group, end - r0));
-      Src row[kGroup];
-      float m[kGroup], s[kGroup];
-      float* e[kGroup];
-      for (int k = 0; k < g; ++k) {
-        row[k] = src;
-        row[k].x += (r0 + k) * n;
-        if constexpr (Src::masked) row[k].mask += (r0 + k) * n;
-        m[k] = -kInf;
-        max_pass<VecScalar>(row[k], max_pass<V>(row[k], 0, n, m[k]), n, m[k]);
-        e[k] = kLog ? nullptr : kStream ? scratch.data + k * n : y_all + (r0 + k) * n;
-      }
-      // A fully hidden row (m = -inf) gets NaN sums here; it is zeroed below.
-      exp_rows<V>(row, e, g, n, m, s, ahead);
-      for (int k = 0; k < g; ++k) {
-        float* y = y_all + (r0 + k) * n;
-        if (Src::masked && m[k] == -kInf) {  // nothing visible: attend to nothing
-          for (int64_t j = 0; j < n; ++j) y[j] = 0.0f;
-          continue;
-        }
-        const float* in = kLog ? row[k].x : e[k];
-        float c0 = kLog ? m[k] : 1.0f / s[k], c1 = kLog ? std::log(s[k]) : 0.0f;
-        int64_t j = write_pass<V, kStream, kLog>(in, y, 0, n, c0, c1);
-        write_pass<VecScalar, kStream, kLog>(in, y, j, n, c0, c1);
-      }
-    }
+    auto step = [&](int64_t r, auto rows) {
+      Src row = src;
+      row.x += r * n;
+      if constexpr (Src::masked) row.mask += r * n;
+      float* y = y_all + r * n;
+      rows_step<V, kStream, kLog, decltype(rows)::value>(row, y, kStream && !kLog ? scratch.data : y, n,
+                                                         ahead);
+    };
+    int64_t r = begin;
+    for (; group == kGroup && r + kGroup <= end; r += kGroup) step(r, std::integral_constant<int, kGroup>{});
+    for (; r < end; ++r) step(r, std::integral_constant<int, 1>{});
     // Streaming stores are weakly ordered: make them visible before the chunk
     // is reported done.
     if constexpr (kStream) simd::store_fence();

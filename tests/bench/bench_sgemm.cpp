@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "tensor/kernels/parallel.h"
+#include "tensor/kernels/pool.h"
 #include "tensor/kernels/sgemm.h"
 #include "tests/bench/bench.h"
 
@@ -16,12 +17,18 @@ namespace {
 
 using kernels::GemmArgs;
 
-// Deterministic, small, non-trivial values.
-std::vector<float> filled(int64_t count, int seed) {
-  std::vector<float> v(static_cast<size_t>(count));
-  for (int64_t i = 0; i < count; ++i) v[size_t(i)] = float((i * 7 + seed) % 13 - 6) * 0.125f;
-  return v;
-}
+// A matrix in the memory heed's tensors live in (pool buffers: huge pages when
+// big), filled with deterministic, small, non-trivial values.
+struct Matrix {
+  size_t count;
+  float* p;
+  Matrix(int64_t n, int seed) : count(size_t(n)), p(kernels::pool_acquire(count)) {
+    for (size_t i = 0; i < count; ++i) p[i] = float((i * 7 + size_t(seed)) % 13) * 0.125f - 0.75f;
+  }
+  ~Matrix() { kernels::pool_release(p, count); }
+  Matrix(const Matrix&) = delete;
+  Matrix& operator=(const Matrix&) = delete;
+};
 
 // Repetitions so that one row of the table takes well under a second.
 int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
@@ -61,16 +68,16 @@ struct Row {
 
 // One op(A)·op(B) of shape (m, k)·(k, n), B stored transposed when trans_b.
 double time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t n, bool trans_b, int reps) {
-  std::vector<float> a = filled(m * k, 1), b = filled(k * n, 2), c(size_t(m * n));
+  Matrix a(m * k, 1), b(k * n, 2), c(m * n, 0);
   GemmArgs g{.trans_b = trans_b,
              .m = m,
              .n = n,
              .k = k,
-             .a = a.data(),
+             .a = a.p,
              .lda = k,
-             .b = b.data(),
+             .b = b.p,
              .ldb = trans_b ? k : n,
-             .c = c.data(),
+             .c = c.p,
              .ldc = n};
   return seconds_per_call([&] { kernel(g); }, 2.0 * m * n * k, reps);
 }
@@ -110,13 +117,13 @@ void bench_sgemm(const Peak& peak) {
 
   {  // 32 independent heads of (64, 64)·(64, 64)
     const int64_t batch = 32, d = 64;
-    std::vector<float> a = filled(batch * d * d, 1), b = filled(batch * d * d, 2), c(size_t(batch * d * d));
+    Matrix a(batch * d * d, 1), b(batch * d * d, 2), c(batch * d * d, 0);
     std::vector<const float*> as, bs;
     std::vector<float*> cs;
     for (int64_t i = 0; i < batch; ++i) {
-      as.push_back(a.data() + i * d * d);
-      bs.push_back(b.data() + i * d * d);
-      cs.push_back(c.data() + i * d * d);
+      as.push_back(a.p + i * d * d);
+      bs.push_back(b.p + i * d * d);
+      cs.push_back(c.p + i * d * d);
     }
     GemmArgs g{.m = d, .n = d, .k = d, .lda = d, .ldb = d, .ldc = d};
     const double flops = 2.0 * batch * d * d * d;
