@@ -5,11 +5,13 @@
 //   leaves slack. flops = threads * iterations * CHAINS * width * 2.
 //   Copy bandwidth: each thread copies its slice of a 256 MiB array into
 //   another (both touched first, so no page faults are timed); bytes read +
-//   bytes written per second.
+//   bytes written per second. The arrays come from the pool, as tensors and the
+//   softmax bench's matrices do (huge pages), so the kernels are held to a copy
+//   on the same kind of memory.
 #include <cstring>
-#include <memory>
 
 #include "tensor/kernels/parallel.h"
+#include "tensor/kernels/pool.h"
 #include "tensor/kernels/simd.h"
 #include "tests/bench/bench.h"
 
@@ -36,7 +38,7 @@ float fma_loop(float seed) {
 
 // Both arrays live for the whole bench: touching 512 MiB of fresh pages costs ~1 s.
 constexpr size_t COPY_FLOATS = (size_t(256) << 20) / sizeof(float);
-std::unique_ptr<float[]> copy_src, copy_dst;
+float *copy_src = nullptr, *copy_dst = nullptr;
 
 // Calls body(thread, threads) on `threads` threads at once.
 template <class Body>
@@ -62,19 +64,19 @@ Peak measure_peak(int threads) {
   peak.fma_gflops = double(threads) * double(ITERATIONS) * CHAINS * V::width * 2 / fma_seconds * 1e-9;
 
   if (!copy_src) {
-    copy_src.reset(new float[COPY_FLOATS]);
-    copy_dst.reset(new float[COPY_FLOATS]);
+    copy_src = kernels::pool_acquire(COPY_FLOATS);
+    copy_dst = kernels::pool_acquire(COPY_FLOATS);
     on_threads(threads, [&](int t, int n) {  // first touch, slice by slice like the copy
       size_t begin = COPY_FLOATS * t / n, end = COPY_FLOATS * (t + 1) / n;
-      std::memset(copy_src.get() + begin, 1, (end - begin) * sizeof(float));
-      std::memset(copy_dst.get() + begin, 0, (end - begin) * sizeof(float));
+      std::memset(copy_src + begin, 1, (end - begin) * sizeof(float));
+      std::memset(copy_dst + begin, 0, (end - begin) * sizeof(float));
     });
   }
   double copy_seconds = median_seconds(
       [&] {
         on_threads(threads, [&](int t, int n) {
           size_t begin = COPY_FLOATS * t / n, end = COPY_FLOATS * (t + 1) / n;
-          std::memcpy(copy_dst.get() + begin, copy_src.get() + begin, (end - begin) * sizeof(float));
+          std::memcpy(copy_dst + begin, copy_src + begin, (end - begin) * sizeof(float));
         });
       },
       5, 1);

@@ -31,19 +31,19 @@ struct Matrix {
 };
 
 // Repetitions so that one row of the table takes well under a second.
-int reps_for(double flops) { return flops > 4e9 ? 3 : flops > 2e8 ? 5 : 15; }
+int reps_for(double flops) { return flops > 4e9 ? 5 : flops > 2e8 ? 9 : 15; }
 
-// Median seconds per call of f, timing batches of calls when one call is too
-// short (a few microseconds) for the clock to see clearly.
+// Seconds per call of f, timing batches of calls when one call is too short (a
+// few microseconds) for the clock to see clearly.
 template <class F>
-double seconds_per_call(F&& f, double flops, int reps) {
+Timing seconds_per_call(F&& f, double flops, int reps) {
   const int calls = flops < 2e7 ? int(2e7 / flops) : 1;
-  return median_seconds(
-             [&] {
-               for (int i = 0; i < calls; ++i) f();
-             },
-             reps) /
-         calls;
+  Timing t = time_runs(
+      [&] {
+        for (int i = 0; i < calls; ++i) f();
+      },
+      reps);
+  return {t.median / calls, t.best / calls};
 }
 
 // printf pads by bytes, and "·" and "ᵀ" take several: pad by characters instead.
@@ -55,19 +55,20 @@ void print_padded(const char* text, int width) {
 
 struct Row {
   const Peak& peak;
-  // Prints one line; target <= 0 means "no target for this row".
-  void print(const char* kernel, const char* shape, double flops, double seconds, double target) const {
-    double gflops = flops / seconds * 1e-9, percent = 100.0 * gflops / peak.fma_gflops;
+  // Prints one line, judged on the median; target <= 0 means "no target for this row".
+  void print(const char* kernel, const char* shape, double flops, Timing t, double target) const {
+    double gflops = flops / t.median * 1e-9, percent = 100.0 * gflops / peak.fma_gflops;
+    double best = 100.0 * flops / t.best * 1e-9 / peak.fma_gflops;
     std::printf("  %-6s ", kernel);
     print_padded(shape, 28);
-    std::printf(" %9.3f %9.1f %7.1f%%", seconds * 1e3, gflops, percent);
+    std::printf(" %9.3f %9.1f %7.1f%% %6.1f%%", t.median * 1e3, gflops, percent, best);
     if (target > 0) std::printf("   >= %2.0f%%  %s", target, percent >= target ? "PASS" : "MISS");
     std::printf("\n");
   }
 };
 
 // One op(A)·op(B) of shape (m, k)·(k, n), B stored transposed when trans_b.
-double time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t n, bool trans_b, int reps) {
+Timing time_gemm(void (*kernel)(const GemmArgs&), int64_t m, int64_t k, int64_t n, bool trans_b, int reps) {
   Matrix a(m * k, 1), b(k * n, 2), c(m * n, 0);
   GemmArgs g{.trans_b = trans_b,
              .m = m,
@@ -92,7 +93,7 @@ void bench_sgemm(const Peak& peak) {
               peak.fma_gflops);
   std::printf("  %-6s ", "kernel");
   print_padded("shape (M,K)·(K,N)", 28);
-  std::printf(" %9s %9s %8s   %s\n", "ms", "GFLOP/s", "% peak", "target");
+  std::printf(" %9s %9s %8s %7s   %s\n", "ms", "GFLOP/s", "% peak", "best", "target");
 
   for (int64_t n : {64, 128, 256, 512, 1024, 2048}) {
     double flops = 2.0 * n * n * n;
@@ -110,8 +111,8 @@ void bench_sgemm(const Peak& peak) {
       std::snprintf(shape, sizeof shape, "(%lld,%lld)·(%lld,%lld)%s", static_cast<long long>(s.m),
                     static_cast<long long>(s.k), static_cast<long long>(s.k), static_cast<long long>(s.n),
                     trans_b ? " A·Bᵀ" : " A·B");
-      double seconds = time_gemm(kernels::sgemm, s.m, s.k, s.n, trans_b, reps_for(flops));
-      row.print("sgemm", shape, flops, seconds, threads == 1 ? 80 : 0);
+      row.print("sgemm", shape, flops, time_gemm(kernels::sgemm, s.m, s.k, s.n, trans_b, reps_for(flops)),
+                threads == 1 ? 80 : 0);
     }
   }
 
@@ -127,9 +128,9 @@ void bench_sgemm(const Peak& peak) {
     }
     GemmArgs g{.m = d, .n = d, .k = d, .lda = d, .ldb = d, .ldc = d};
     const double flops = 2.0 * batch * d * d * d;
-    double seconds = seconds_per_call(
-        [&] { kernels::sgemm_batched(g, as.data(), bs.data(), cs.data(), batch); }, flops, 15);
-    row.print("batch", "32 x (64,64)·(64,64)", flops, seconds, threads == 1 ? 80 : 0);
+    Timing t = seconds_per_call([&] { kernels::sgemm_batched(g, as.data(), bs.data(), cs.data(), batch); },
+                                flops, 15);
+    row.print("batch", "32 x (64,64)·(64,64)", flops, t, threads == 1 ? 80 : 0);
   }
 
   for (int64_t n : {64, 128, 256, 512}) {  // the plain triple loop, for scale
