@@ -33,7 +33,7 @@ Tensor unary(const Tensor& x, const char* op, F f, Row row = {}) {
   check_defined(x, op);
   Tensor y = empty(x.shape());
   detail::for_each_row<2>(x.shape(), {y.strides(), x.strides()}, {y.data(), x.data()},
-                          [f, row](Ptrs2 p, Steps2 s, int64_t n) {
+                          [&](Ptrs2 p, Steps2 s, int64_t n) {
                             float* __restrict out = p[0];
                             const float* __restrict in = p[1];
                             if constexpr (!std::is_same_v<Row, NoRowKernel>) {
