@@ -343,6 +343,127 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t rows, int64_t j0, in
   return s;
 }
 
+// A single column (N = 1) or row (M = 1) of C is a matrix-vector product,
+//
+//   y (L) = M (L, K) · x (K),   M's element (l, k) at m[l * rs + k * cs],
+//
+// and memory-bound: each element of M is used once. The blocked path would pack M
+// (reading it twice) and, for N = 1, pad the column to a full NR-wide tile (16x
+// the work). Instead M is read once, in place, the way it is laid out:
+//   rows contiguous (cs = 1):    dot products, 4 rows at a time sharing each x load;
+//   columns contiguous (rs = 1): y += x_k · (row k of Mᵀ), streaming Mᵀ's rows,
+//                                8 at a time, past a chunk of y held in L1.
+// Measured on one thread, against the blocked path: (4096, 4096)·(4096, 1) 4.5x
+// faster (~23 GB/s of M, about a copy's bandwidth); (1, 4096)·(4096, 4096) 2.2x,
+// (1, 512)·(512, 512) 3.4x.
+// Every y_l sums its K terms in one fixed order (the groups of 4 rows are fixed
+// by l alone), so the bits do not depend on how threads split L.
+struct Gemv {
+  const float* m;
+  int64_t rs, cs;
+  const float* x;  // x_k at x[k * xs]
+  int64_t xs;
+  float* y;  // y_l at y[l * ys]
+  int64_t ys;
+  int64_t l, k;
+  bool accumulate;
+  void put(int64_t i, float v) const { y[i * ys] = accumulate ? y[i * ys] + v : v; }
+};
+
+// y_l for the R rows from l: vector partial sums, then the last K % W terms.
+template <class V, int R>
+void dot_rows(const Gemv& p, const float* x, int64_t l) {
+  constexpr int W = V::width;
+  const float* row[R];
+  V acc[R];
+  for (int r = 0; r < R; ++r) row[r] = p.m + (l + r) * p.rs, acc[r] = V::zero();
+  int64_t k = 0;
+  for (; k + W <= p.k; k += W) {
+    V xv = V::load(x + k);
+    for (int r = 0; r < R; ++r) acc[r] = fma(V::load(row[r] + k), xv, acc[r]);
+  }
+  for (int r = 0; r < R; ++r) {
+    float sum = hsum(acc[r]);
+    for (int64_t t = k; t < p.k; ++t) sum = std::fma(row[r][t], x[t], sum);
+    p.put(l + r, sum);
+  }
+}
+
+// y_l for l in [l0, l1): chunks of y sit in an L1 buffer while M streams past,
+// R rows at a time (R streams from memory at once, and y is loaded and stored
+// once per R rows); every y_l is still one fma chain over k, in order.
+template <class V, int R>
+void axpy_step(const Gemv& p, int64_t k, float* acc, int64_t c0, int64_t count) {
+  constexpr int W = V::width;
+  const float* row[R];
+  float xk[R];
+  V xv[R];
+  for (int r = 0; r < R; ++r) {
+    row[r] = p.m + (k + r) * p.cs + c0;
+    xk[r] = p.x[(k + r) * p.xs];
+    xv[r] = V::broadcast(xk[r]);
+  }
+  int64_t i = 0;
+  for (; i + W <= count; i += W) {
+    V a = V::load(acc + i);
+    for (int r = 0; r < R; ++r) a = fma(xv[r], V::load(row[r] + i), a);
+    a.store(acc + i);
+  }
+  for (; i < count; ++i)
+    for (int r = 0; r < R; ++r) acc[i] = std::fma(xk[r], row[r][i], acc[i]);
+}
+
+template <class V>
+void axpy_rows(const Gemv& p, int64_t l0, int64_t l1) {
+  constexpr int kRows = 8;
+  constexpr int64_t kChunk = 2048;  // 8 KiB of y
+  alignas(64) float acc[kChunk];
+  for (int64_t c0 = l0; c0 < l1; c0 += kChunk) {
+    const int64_t count = std::min(kChunk, l1 - c0);
+    std::fill_n(acc, count, 0.0f);
+    int64_t k = 0;
+    for (; k + kRows <= p.k; k += kRows) axpy_step<V, kRows>(p, k, acc, c0, count);
+    for (; k < p.k; ++k) axpy_step<V, 1>(p, k, acc, c0, count);
+    for (int64_t i = 0; i < count; ++i) p.put(c0 + i, acc[i]);
+  }
+}
+
+template <class V>
+void gemv(const Gemv& p, int threads) {
+  constexpr int kRows = 4;
+  const bool by_rows = p.cs == 1;
+  // The work is split in whole units: groups of rows fix each y_l's order of summation.
+  const int64_t unit = by_rows ? kRows : 64, units = (p.l + unit - 1) / unit;
+  threads = int(std::clamp(double(p.l) * double(p.k) / kMinWorkPerThread, 1.0, double(std::max(threads, 1))));
+  std::vector<float> gathered;  // x made contiguous for the dot products
+  const float* x = p.x;
+  if (by_rows && p.xs != 1) {
+    gathered.resize(size_t(p.k));
+    for (int64_t k = 0; k < p.k; ++k) gathered[size_t(k)] = p.x[k * p.xs];
+    x = gathered.data();
+  }
+  parallel_for(units, (units + threads - 1) / threads, [&](int64_t begin, int64_t end) {
+    const int64_t l0 = begin * unit, l1 = std::min(end * unit, p.l);
+    int64_t l = l0;
+    if (by_rows) {
+      for (; l + kRows <= l1; l += kRows) dot_rows<V, kRows>(p, x, l);
+      for (; l < l1; ++l) dot_rows<V, 1>(p, x, l);
+      return;
+    }
+    axpy_rows<V>(p, l, l1);
+  });
+}
+
+// C's single column: y = op(A) · op(B)'s column; C's single row: yᵀ = op(B)ᵀ · op(A)'s row.
+Gemv column_gemv(const GemmArgs& g) {
+  return {g.a, g.trans_a ? 1 : g.lda, g.trans_a ? g.lda : 1, g.b, g.trans_b ? 1 : g.ldb, g.c, g.ldc, g.m,
+          g.k, g.accumulate};
+}
+Gemv row_gemv(const GemmArgs& g) {
+  return {g.b, g.trans_b ? g.ldb : 1, g.trans_b ? 1 : g.ldb, g.a, g.trans_a ? g.lda : 1, g.c, 1, g.n,
+          g.k, g.accumulate};
+}
+
 // Threads split C into slabs of whole tiles. A large product runs as row slabs that
 // share each packed B block: packing B once instead of once per thread saves more
 // than the barrier per K block costs once a B block holds 64 Ki floats or more
@@ -360,6 +481,8 @@ void gemm(const GemmArgs& g, int threads) {
       for (int64_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, 0.0f);
     return;
   }
+  if (g.n == 1) return gemv<V>(column_gemv(g), threads);
+  if (g.m == 1) return gemv<V>(row_gemv(g), threads);
   const double work = double(g.m) * double(g.n) * double(g.k);
   threads = int(std::clamp(work / kMinWorkPerThread, 1.0, double(std::max(threads, 1))));
   const int64_t row_panels = (g.m + MR - 1) / MR, col_panels = (g.n + nr - 1) / nr;

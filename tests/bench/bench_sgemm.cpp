@@ -138,6 +138,25 @@ void bench_sgemm(const Peak& peak) {
     std::snprintf(shape, sizeof shape, "square %lld", static_cast<long long>(n));
     row.print("naive", shape, flops, time_gemm(kernels::sgemm_naive, n, n, n, false, 3), 0);
   }
+
+  // A single column or row of C reads each element of the matrix once: memory-bound,
+  // so its rate is the matrix's bytes per second, next to the copy bandwidth.
+  std::printf("matrix · vector, GB/s of the 64 MiB matrix read (copy: %.1f GB/s):\n", peak.copy_gbs);
+  struct Gemv {
+    int64_t m, k, n;
+    bool trans_b;
+    const char* shape;
+  };
+  for (Gemv s : {Gemv{4096, 4096, 1, false, "(4096,4096)·(4096,1)"},
+                 Gemv{1, 4096, 4096, false, "(1,4096)·(4096,4096)"},
+                 Gemv{1, 4096, 4096, true, "(1,4096)·(4096,4096)ᵀ"}}) {
+    Timing t = time_gemm(kernels::sgemm, s.m, s.k, s.n, s.trans_b, 9);
+    const double bytes = 4.0 * double(s.k) * double(std::max(s.m, s.n));
+    std::printf("  gemv   ");
+    print_padded(s.shape, 28);
+    std::printf(" %9.3f %6.1f GB/s (best %.1f)\n", t.median * 1e3, bytes / t.median * 1e-9,
+                bytes / t.best * 1e-9);
+  }
 }
 
 }  // namespace heed::bench

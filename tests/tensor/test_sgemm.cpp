@@ -159,6 +159,35 @@ TEST_CASE("threads sharing packed B blocks match sgemm_naive across several K an
   }
 }
 
+TEST_CASE(
+    "matrix-vector products (N = 1 or M = 1) match sgemm_naive, read through strides, on any thread count") {
+  ThreadCount restore;
+  struct Shape {
+    int64_t m, n, k;
+  };
+  // A column of C (the matrix is op(A)) and a row of C (the matrix is op(B)ᵀ), each
+  // long enough to split over threads and with every tail: groups of rows and of
+  // columns, whole vectors and single lanes. Both layouts of the matrix, padded
+  // leading dimensions (a strided x and y), and accumulate.
+  for (Shape s :
+       {Shape{4099, 1, 521}, Shape{1, 4099, 521}, Shape{1, 1, 1000}, Shape{71, 1, 3}, Shape{1, 67, 5}})
+    for (bool trans_a : {false, true})
+      for (bool trans_b : {false, true}) {
+        std::vector<std::vector<float>> results;
+        for (int threads : {1, 2, 3}) {
+          heed::set_num_threads(threads);
+          check_against_naive(Problem(trans_a, trans_b, s.m, s.n, s.k, true, 7), sgemm);
+          Problem p(trans_a, trans_b, s.m, s.n, s.k, true, 7, 42);
+          heed::kernels::sgemm(p.args);
+          results.push_back(p.c);
+          p = Problem(trans_a, trans_b, s.m, s.n, s.k, true, 7, 42);
+          heed::kernels::detail::sgemm_scalar(p.args);
+          results.push_back(p.c);
+        }
+        for (size_t t = 2; t < results.size(); ++t) CHECK(results[t] == results[t % 2]);
+      }
+}
+
 TEST_CASE("the scalar back end computes the same products as the vector back end") {
   for (bool trans_a : {false, true})
     for (bool trans_b : {false, true})
