@@ -76,14 +76,21 @@ struct Masked {
 // latencies overlap. A pass covers [j, n) as far as whole vectors of V go and
 // returns where it stopped.
 
+// Two maxes per row, so that even one long row has two chains (max is exact, so
+// the order cannot change the result).
 template <class V, int G, class Src>
 int64_t max_pass(const Src& src, int64_t j, int64_t n, float* m) {
   constexpr int W = V::width;
-  V a[G];
-  for (int g = 0; g < G; ++g) a[g] = V::broadcast(m[g]);
+  V a[G], b[G];
+  for (int g = 0; g < G; ++g) a[g] = b[g] = V::broadcast(m[g]);
+  for (; j + 2 * W <= n; j += 2 * W)
+    for (int g = 0; g < G; ++g) {
+      a[g] = max(a[g], src.template load<V>(g * n + j));
+      b[g] = max(b[g], src.template load<V>(g * n + j + W));
+    }
   for (; j + W <= n; j += W)
     for (int g = 0; g < G; ++g) a[g] = max(a[g], src.template load<V>(g * n + j));
-  for (int g = 0; g < G; ++g) m[g] = hmax(a[g]);
+  for (int g = 0; g < G; ++g) m[g] = hmax(max(a[g], b[g]));
   return j;
 }
 
@@ -181,13 +188,13 @@ void rows_kernel(Src src, float* y_all, int64_t rows, int64_t n) {
     // e goes to scratch when y is streamed (it must not be read back from
     // memory) and straight to y otherwise.
     ScratchRow scratch(kStream && !kLog ? group * n : 0);
-    auto step = [&](int64_t r, auto rows) {
+    auto step = [&](int64_t r, auto count) {  // rows [r, r + count)
       Src row = src;
       row.x += r * n;
       if constexpr (Src::masked) row.mask += r * n;
       float* y = y_all + r * n;
-      rows_step<V, kStream, kLog, decltype(rows)::value>(row, y, kStream && !kLog ? scratch.data : y, n,
-                                                         ahead);
+      rows_step<V, kStream, kLog, decltype(count)::value>(row, y, kStream && !kLog ? scratch.data : y, n,
+                                                          ahead);
     };
     int64_t r = begin;
     for (; group == kGroup && r + kGroup <= end; r += kGroup) step(r, std::integral_constant<int, kGroup>{});
