@@ -7,8 +7,9 @@
 // (K, M) and B as (N, K). The transposed variants let autograd's backward
 // (dA = dC·Bᵀ, dB = Aᵀ·dC) run without ever materializing a transpose.
 //
-// sgemm is packed, cache-blocked and register-tiled; OpenMP splits the blocks of
-// C, never K, so the result is bitwise identical for any thread count.
+// sgemm is packed, cache-blocked and register-tiled; a C of a single row or
+// column takes a matrix-vector path that reads the matrix once, in place. OpenMP
+// splits C, never K, so the result is bitwise identical for any thread count.
 // sgemm_naive is its plain-loop twin, kept for tests and for lesson 03.
 #pragma once
 
