@@ -257,6 +257,11 @@ int64_t k_block(int64_t k) {
 // least this much, so small products (64 x 64 x 192 inside an RNN step) stay on one.
 constexpr double kMinWorkPerThread = 1 << 19;
 
+// How many of `threads` a job of `work` multiply-adds is worth.
+int threads_for(double work, int threads) {
+  return int(std::clamp(work / kMinWorkPerThread, 1.0, double(std::max(threads, 1))));
+}
+
 // The whole blocked algorithm, on `threads` threads that split the rows of C and
 // share each packed B block:
 //
@@ -434,7 +439,7 @@ void gemv(const Gemv& p, int threads) {
   const bool by_rows = p.cs == 1;
   // The work is split in whole units: groups of rows fix each y_l's order of summation.
   const int64_t unit = by_rows ? kRows : 64, units = (p.l + unit - 1) / unit;
-  threads = int(std::clamp(double(p.l) * double(p.k) / kMinWorkPerThread, 1.0, double(std::max(threads, 1))));
+  threads = threads_for(double(p.l) * double(p.k), threads);
   std::vector<float> gathered;  // x made contiguous for the dot products
   const float* x = p.x;
   if (by_rows && p.xs != 1) {
@@ -483,8 +488,7 @@ void gemm(const GemmArgs& g, int threads) {
   }
   if (g.n == 1) return gemv<V>(column_gemv(g), threads);
   if (g.m == 1) return gemv<V>(row_gemv(g), threads);
-  const double work = double(g.m) * double(g.n) * double(g.k);
-  threads = int(std::clamp(work / kMinWorkPerThread, 1.0, double(std::max(threads, 1))));
+  threads = threads_for(double(g.m) * double(g.n) * double(g.k), threads);
   const int64_t row_panels = (g.m + MR - 1) / MR, col_panels = (g.n + nr - 1) / nr;
   if (threads == 1) return gemm_rows<V>(g, 1);
   if (row_panels >= 2 * threads && k_block(g.k) * std::min(NC, g.n) >= kSharedBMin)
