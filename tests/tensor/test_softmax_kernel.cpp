@@ -17,7 +17,8 @@ namespace heed::kernels {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-const int64_t kSizes[] = {0, 1, 3, 17, 63, 65, 127, 129, 4096};
+// 8, 24 and 64 are whole vectors of every back end: rows held in registers.
+const int64_t kSizes[] = {0, 1, 3, 8, 17, 24, 63, 64, 65, 127, 129, 4096};
 const int64_t kRowCounts[] = {0, 1, 2, 7};
 
 using Rows = void (*)(const float*, float*, int64_t, int64_t);
@@ -184,29 +185,35 @@ TEST_CASE("empty inputs (no rows, or rows of length 0) write nothing") {
   CHECK(y == std::vector<float>(4, 42.0f));
 }
 
-TEST_CASE("short rows, done a group at a time, match the naive twins on the streaming path too") {
-  // 8195 x 256 floats (8 MiB) streams; the row count leaves a partial group.
-  const int64_t rows = 8195, n = 256;
-  auto x = random_logits(rows * n, 10.0f, 5);
-  for (int64_t i = 0; i < rows * n; i += 97) x[size_t(i)] = -kInf;
-  auto mask = random_mask(rows, n, 6);
-  std::vector<float> y(x.size()), want(x.size());
-  softmax_rows(x.data(), y.data(), rows, n);
-  softmax_rows_naive(x.data(), want.data(), rows, n);
-  check_close(y, want);
-  log_softmax_rows(x.data(), y.data(), rows, n);
-  log_softmax_rows_naive(x.data(), want.data(), rows, n);
-  check_close(y, want);
-  masked_softmax_rows(x.data(), mask.data(), y.data(), rows, n);
-  masked_softmax_rows_naive(x.data(), mask.data(), want.data(), rows, n);
-  check_close(y, want);
+TEST_CASE("short rows, in groups or in registers, match the naive twins on the streaming path too") {
+  // >= 8 MiB streams; 8195 rows leave a partial group of 4. Rows of 256 floats
+  // go in groups; 64 and 24 are whole vectors, held in registers.
+  for (int64_t n : {256, 64, 24}) {
+    CAPTURE(n);
+    const int64_t rows = 8195 * 256 / n;
+    auto x = random_logits(rows * n, 10.0f, 5);
+    for (int64_t i = 0; i < rows * n; i += 97) x[size_t(i)] = -kInf;
+    auto mask = random_mask(rows, n, 6);
+    std::vector<float> y(x.size()), want(x.size());
+    softmax_rows(x.data(), y.data(), rows, n);
+    softmax_rows_naive(x.data(), want.data(), rows, n);
+    check_close(y, want);
+    log_softmax_rows(x.data(), y.data(), rows, n);
+    log_softmax_rows_naive(x.data(), want.data(), rows, n);
+    check_close(y, want);
+    masked_softmax_rows(x.data(), mask.data(), y.data(), rows, n);
+    masked_softmax_rows_naive(x.data(), mask.data(), want.data(), rows, n);
+    check_close(y, want);
+  }
 }
 
 TEST_CASE("results are bitwise identical for 1, 2 and 3 threads") {
   int saved = num_threads();
-  // 600 x 4096 and 8195 x 256 floats are big enough for streaming stores, 333 x 65
-  // is not; rows of up to 256 floats go a group of 4 at a time.
-  for (auto shape : {std::pair<int64_t, int64_t>{600, 4096}, {333, 65}, {1000, 7}, {8195, 256}}) {
+  // 600 x 4096, 8195 x 256 and 32771 x 64 floats are big enough for streaming
+  // stores, 333 x 65 is not; rows of up to 256 floats go a group of 4 at a time,
+  // rows of 64 in registers.
+  for (auto shape : std::initializer_list<std::pair<int64_t, int64_t>>{
+           {600, 4096}, {333, 65}, {1000, 7}, {8195, 256}, {32771, 64}}) {
     int64_t rows = shape.first, n = shape.second;
     CAPTURE(n);
     auto x = random_logits(rows * n, 6.0f, 11);
