@@ -192,7 +192,8 @@ V tree(const V* v, Op op) {
     return op(tree<Lo, (Lo + Hi) / 2>(v, op), tree<(Lo + Hi) / 2, Hi>(v, op));
 }
 
-// One row of R vectors, x -> y.
+// One row, x (through src): (R W,)  ->  y: (R W,), never leaving registers
+// between the load and the store.
 template <class V, int R, bool kStream, bool kLog, class Src>
 void register_row(const Src& src, float* y) {
   constexpr int W = V::width;
@@ -216,7 +217,8 @@ void register_row(const Src& src, float* y) {
   }
 }
 
-// Rows [begin, end) of R = n / W vectors each, R found at compile time.
+// Rows [begin, end) of x: (rows, n)  ->  y: (rows, n), with n = R W: the
+// runtime n picks the compile-time R.
 template <class V, bool kStream, bool kLog, class Src, int R = 1>
 void register_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n, int64_t ahead) {
   if constexpr (R < kRegisterRow)
