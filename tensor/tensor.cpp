@@ -23,35 +23,30 @@ Storage::~Storage() {
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset)
     : storage_(std::move(storage)), shape_(shape), strides_(strides), offset_(offset) {}
 
-Tensor::Tensor(std::initializer_list<float> values)
-    : Tensor(from_vector(values, {static_cast<int64_t>(values.size())})) {}
-
-Tensor::Tensor(std::initializer_list<std::initializer_list<float>> rows) {
-  std::vector<float> values;
-  int64_t cols = rows.size() ? static_cast<int64_t>(rows.begin()->size()) : 0;
-  for (const auto& row : rows) {
-    HEED_CHECK(static_cast<int64_t>(row.size()) == cols, "Tensor: ragged literal: rows of ", cols, " and ",
-               row.size(), " values");
-    values.insert(values.end(), row.begin(), row.end());
+namespace {
+// A literal's shape, () for a number, (n, ...) for a list of n entries of one shape;
+// its numbers are appended to `values` in row-major order.
+Shape read_literal(const Tensor::Literal& literal, std::vector<float>& values) {
+  if (!literal.is_list) {
+    values.push_back(literal.value);
+    return {};
   }
-  *this = from_vector(values, {static_cast<int64_t>(rows.size()), cols});
+  Shape entry;
+  for (size_t i = 0; i < literal.items.size(); ++i) {
+    Shape s = read_literal(literal.items[i], values);
+    HEED_CHECK(i == 0 || s == entry, "Tensor: ragged literal: entries of shape ", entry, " and ", s,
+               " side by side");
+    entry = s;
+  }
+  entry.insert(0, static_cast<int64_t>(literal.items.size()));
+  return entry;
 }
+}  // namespace
 
-Tensor::Tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> blocks) {
-  std::vector<Tensor> parts;
+Tensor::Tensor(std::initializer_list<Literal> items) {
   std::vector<float> values;
-  Shape inner;
-  for (const auto& block : blocks) {
-    Tensor t(block);
-    HEED_CHECK(parts.empty() || t.shape() == inner, "Tensor: ragged literal: blocks of ", inner, " and ",
-               t.shape());
-    inner = t.shape();
-    parts.push_back(t);
-    std::vector<float> v = t.to_vector();
-    values.insert(values.end(), v.begin(), v.end());
-  }
-  if (parts.empty()) inner = {0, 0};
-  *this = from_vector(values, {static_cast<int64_t>(blocks.size()), inner[0], inner[1]});
+  Shape shape = read_literal(Literal(items), values);
+  *this = from_vector(values, shape);
 }
 
 int64_t Tensor::size(int64_t d) const { return shape_[wrap_dim(d, dim(), "size")]; }

@@ -46,10 +46,17 @@ class Tensor {
  public:
   // An undefined tensor (no storage): the "no mask" / "no grad yet" value.
   Tensor() = default;
-  // Literals: Tensor{1, 2, 3}, Tensor{{1, 2}, {3, 4}}, Tensor{{{1}, {2}}}.
-  Tensor(std::initializer_list<float> values);
-  Tensor(std::initializer_list<std::initializer_list<float>> rows);
-  Tensor(std::initializer_list<std::initializer_list<std::initializer_list<float>>> blocks);
+  // Literals, one brace level per dim: Tensor{1, 2, 3} is (3), Tensor{{1, 2}, {3, 4}}
+  // is (2, 2), Tensor{{1}, {2}} is a column (2, 1), Tensor{{{1}, {2}}} is (1, 2, 1).
+  // Every brace is a list, so a single number in braces never reads as a number.
+  struct Literal {                  // a number, or a braced list of literals
+    Literal(float v) : value(v) {}  // implicit on purpose: Tensor{1, 2.5f, 3}
+    Literal(std::initializer_list<Literal> list) : items(list), is_list(true) {}
+    float value = 0.0f;
+    std::vector<Literal> items;
+    bool is_list = false;
+  };
+  Tensor(std::initializer_list<Literal> items);
   // A view of `storage` (the building block of every op).
   Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset);
 

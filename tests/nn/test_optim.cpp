@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 namespace {
 
 // One parameter holding `values`, with gradient `grad` (set by hand: no backward needed).
-Variable param(std::initializer_list<float> values) { return Variable(Tensor(values), true); }
-void set_grad(const Variable& p, std::initializer_list<float> grad) { p.set_grad(Tensor(grad)); }
+Variable param(std::initializer_list<Tensor::Literal> values) { return Variable(Tensor(values), true); }
+void set_grad(const Variable& p, std::initializer_list<Tensor::Literal> grad) { p.set_grad(Tensor(grad)); }
 
 fs::path scratch(const std::string& name) {
   return fs::temp_directory_path() /

@@ -25,8 +25,20 @@ TEST_CASE("literals make 1-D, 2-D and 3-D tensors in row-major order") {
   Tensor c{{{1, 2}, {3, 4}}, {{5, 6}, {7, 8}}};
   CHECK(c.shape() == Shape{2, 2, 2});
   CHECK(c.to_vector() == V{1, 2, 3, 4, 5, 6, 7, 8});
-  CHECK_THROWS_WITH_AS((Tensor{{1, 2}, {3}}), "Tensor: ragged literal: rows of 2 and 1 values", Error);
-  CHECK_THROWS_WITH_AS((Tensor{{{1, 2}}, {{1}, {2}}}), "Tensor: ragged literal: blocks of (1, 2) and (2, 1)",
+  // Every brace is a dim: one number per row is a column, not a 1-D literal.
+  Tensor column{{1}, {2.5f}, {3}};
+  CHECK(column.shape() == Shape{3, 1});
+  CHECK(column.to_vector() == V{1, 2.5f, 3});
+  CHECK(Tensor{{7}}.shape() == Shape{1, 1});
+  CHECK(Tensor{{{1}, {2}}}.shape() == Shape{1, 2, 1});
+  CHECK(Tensor{4}.shape() == Shape{1});
+  CHECK(Tensor{{}, {}}.shape() == Shape{2, 0});
+  CHECK(Tensor{{{{1, 2}}}}.shape() == Shape{1, 1, 1, 2});
+  CHECK_THROWS_WITH_AS((Tensor{{1, 2}, {3}}),
+                       "Tensor: ragged literal: entries of shape (2,) and (1,) side by side", Error);
+  CHECK_THROWS_WITH_AS((Tensor{{{1, 2}}, {{1}, {2}}}),
+                       "Tensor: ragged literal: entries of shape (1, 2) and (2, 1) side by side", Error);
+  CHECK_THROWS_WITH_AS((Tensor{1, {2}}), "Tensor: ragged literal: entries of shape () and (1,) side by side",
                        Error);
 }
 
