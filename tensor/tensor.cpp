@@ -4,6 +4,7 @@
 #include <array>
 #include <cmath>
 #include <cstring>
+#include <optional>
 
 #include "tensor/iter.h"
 #include "tensor/kernels/pool.h"
@@ -152,18 +153,50 @@ Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const S
   return shape;
 }
 
+// Strides for viewing t as `shape` without moving data, if there are any.
+// t's dims fall into runs that are laid out one after another in memory (dim d
+// and d + 1 are in one run when stride[d] = stride[d + 1] * size[d + 1]; dims
+// of size 1 join any run). A view may split and merge dims within a run, never
+// across two: walking from the innermost dim, each run's elements must be
+// covered exactly by whole new dims, which get the strides of a contiguous
+// block ending at the run's innermost stride. E.g. a column slice (4, 6) ->
+// (4, 3) with strides (6, 1) views as (4, 3, 1) or (2, 2, 3), not as (12,).
+std::optional<Strides> view_strides(const Tensor& t, const Shape& shape) {
+  const Shape& from = t.shape();
+  const Strides& stride = t.strides();
+  if (t.numel() == 0 || from.size() == 0) return contiguous_strides(shape);
+  Strides out = shape;
+  int64_t d_new = shape.size() - 1;
+  int64_t base = stride[from.size() - 1], run = 1, covered = 1;  // run's innermost stride and sizes
+  for (int64_t d = from.size() - 1; d >= 0; --d) {
+    run *= from[d];
+    if (d > 0 && (from[d - 1] == 1 || stride[d - 1] == run * base)) continue;  // the run goes on
+    while (d_new >= 0 && (covered < run || shape[d_new] == 1)) {
+      out[d_new] = covered * base;
+      covered *= shape[d_new--];
+    }
+    if (covered != run) return std::nullopt;
+    if (d > 0) base = stride[d - 1], run = 1, covered = 1;
+  }
+  if (d_new >= 0) return std::nullopt;
+  return out;
+}
+
 }  // namespace
 
 Tensor view(const Tensor& t, const Shape& shape) {
   Shape s = infer_shape(shape, t.numel(), "view", t.shape());
-  HEED_CHECK(t.is_contiguous(), "view: cannot view ", t.shape(), " with strides ", t.strides(), " as ", s,
-             ": the data is not contiguous; use reshape() or contiguous() first");
-  return restride(t, s, contiguous_strides(s), t.offset());
+  std::optional<Strides> strides = view_strides(t, s);
+  HEED_CHECK(strides.has_value(), "view: cannot view ", t.shape(), " with strides ", t.strides(), " as ", s,
+             " without a copy: the dims it merges are not adjacent in memory; use reshape() or contiguous() "
+             "first");
+  return restride(t, s, *strides, t.offset());
 }
 
+// A view when strides allow one, else a copy.
 Tensor reshape(const Tensor& t, const Shape& shape) {
   Shape s = infer_shape(shape, t.numel(), "reshape", t.shape());  // errors name reshape, not view
-  return view(t.is_contiguous() ? t : clone(t), s);
+  return view_strides(t, s) ? view(t, s) : view(clone(t), s);
 }
 
 Tensor flatten(const Tensor& t) { return reshape(t, {t.numel()}); }

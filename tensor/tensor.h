@@ -107,8 +107,10 @@ Tensor scalar(float value);
 
 // ------------------------------------------------------------- views
 // Views share storage with their input; negative dims count from the end.
-// A view of non-contiguous data that cannot be expressed with strides is an
-// error for `view` and a copy for `reshape`. One size may be -1 (inferred).
+// `view` splits and merges dims wherever strides can express the result (as
+// torch.view does: a non-contiguous tensor views too, unless the view would
+// merge dims that are not adjacent in memory, which is an error); `reshape`
+// views when it can and copies when it cannot. One size may be -1 (inferred).
 Tensor view(const Tensor& t, const Shape& shape);
 Tensor reshape(const Tensor& t, const Shape& shape);
 Tensor flatten(const Tensor& t);

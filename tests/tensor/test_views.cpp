@@ -129,13 +129,13 @@ TEST_CASE("view shares storage and infers one -1") {
   CHECK_THROWS_WITH_AS(view(t, {-2, 6}), "view: invalid size -2 in (-2, 6)", Error);
 }
 
-TEST_CASE("view of non-contiguous data is an error; reshape copies instead") {
+TEST_CASE("view merges dims only where they are adjacent in memory; reshape copies otherwise") {
   Tensor t = iota({2, 3});
   Tensor tt = transpose(t, 0, 1);
   CHECK_THROWS_WITH_AS(
       view(tt, {6}),
-      "view: cannot view (3, 2) with strides (1, 3) as (6,): the data is not contiguous; use "
-      "reshape() or contiguous() first",
+      "view: cannot view (3, 2) with strides (1, 3) as (6,) without a copy: the dims it merges "
+      "are not adjacent in memory; use reshape() or contiguous() first",
       Error);
   Tensor r = reshape(tt, {6});
   CHECK(r.storage() != t.storage());
@@ -284,6 +284,92 @@ TEST_CASE("is_contiguous ignores size-1 and size-0 dims") {
   CHECK(slice(iota({4, 4}), 1, 0, 4, 2).is_contiguous() == false);
   CHECK(slice(iota({4, 4}), 0, 1, 3).is_contiguous());
   CHECK(slice(iota({4, 4}), 1, 0, 0).is_contiguous());
+}
+
+TEST_CASE("view splits and merges dims of non-contiguous data when strides allow") {
+  // Columns 0..2 of a (4, 6): rows are 6 apart, so a row's 3 numbers can split
+  // or gain a 1, and the rows can split, but a row cannot merge with the next.
+  Tensor cols = slice(iota({4, 6}), 1, 0, 3);
+  Tensor a = view(cols, {2, 2, 3});
+  CHECK(a.storage() == cols.storage());
+  CHECK(a.strides() == Strides{12, 6, 1});
+  CHECK(a.to_vector() == cols.to_vector());
+  CHECK(view(cols, {4, 3, 1}).strides() == Strides{6, 1, 1});
+  CHECK(view(cols, {1, 4, 3}).shape() == Shape{1, 4, 3});
+  CHECK_THROWS_AS(view(cols, {12}), Error);
+  CHECK_THROWS_AS(view(cols, {6, 2}), Error);
+  // Heads out of a transposed (T, B, D): the last dim is whole, so it splits.
+  Tensor tbd = transpose(iota({2, 3, 4}), 0, 1);  // (3, 2, 4), strides (4, 12, 1)
+  Tensor heads = view(tbd, {3, 2, 2, 2});
+  CHECK(heads.storage() == tbd.storage());
+  CHECK(heads.strides() == Strides{4, 12, 2, 1});
+  CHECK(heads.to_vector() == tbd.to_vector());
+  // An expanded dim (stride 0) splits into stride-0 dims.
+  Tensor e = expand(iota({3, 1}), {3, 4});
+  CHECK(view(e, {3, 2, 2}).strides() == Strides{1, 0, 0});
+  CHECK(view(e, {3, 2, 2}).to_vector() == e.to_vector());
+  CHECK_THROWS_AS(view(e, {12}), Error);
+}
+
+// Whether some strides make `shape` walk t's elements in t's row-major order:
+// the offsets of t's elements, read in that order, must be affine in the new
+// (i, j, k). Brute force, as a check on view's run-by-run rule.
+bool viewable(const Tensor& t, const Shape& shape) {
+  std::vector<int64_t> offsets;
+  std::vector<int64_t> index(size_t(t.dim()), 0);
+  for (int64_t e = 0; e < t.numel(); ++e) {
+    int64_t offset = 0;
+    for (int64_t d = 0; d < t.dim(); ++d) offset += index[size_t(d)] * t.stride(d);
+    offsets.push_back(offset);
+    for (int64_t d = t.dim() - 1; d >= 0 && ++index[size_t(d)] == t.size(d); --d) index[size_t(d)] = 0;
+  }
+  int64_t n1 = shape[1], n2 = shape[2];
+  auto at = [&](int64_t i, int64_t j, int64_t k) { return offsets[size_t((i * n1 + j) * n2 + k)]; };
+  int64_t s0 = shape[0] > 1 ? at(1, 0, 0) - at(0, 0, 0) : 0, s1 = n1 > 1 ? at(0, 1, 0) - at(0, 0, 0) : 0,
+          s2 = n2 > 1 ? at(0, 0, 1) - at(0, 0, 0) : 0;
+  for (int64_t i = 0; i < shape[0]; ++i)
+    for (int64_t j = 0; j < n1; ++j)
+      for (int64_t k = 0; k < n2; ++k)
+        if (at(i, j, k) != at(0, 0, 0) + i * s0 + j * s1 + k * s2) return false;
+  return true;
+}
+
+TEST_CASE("view succeeds exactly when strides can express the shape, and reads row-major order") {
+  Tensor x = iota({2, 3, 4});
+  std::vector<Tensor> sources = {x,
+                                 transpose(x, 0, 1),
+                                 transpose(x, 1, 2),
+                                 permute(x, {2, 0, 1}),
+                                 slice(x, 2, 1, 3),
+                                 slice(x, 0, 1, 2),
+                                 slice(x, 1, 0, 3, 2),
+                                 unsqueeze(transpose(x, 0, 2), 1),
+                                 select(x, 1, 1),
+                                 expand(iota({2, 1, 4}), {2, 3, 4})};
+  int viewed = 0, refused = 0;
+  for (const Tensor& t : sources) {
+    int64_t n = t.numel();
+    for (int64_t a = 1; a <= n; ++a)
+      for (int64_t b = 1; a * b <= n; ++b) {
+        if (n % (a * b)) continue;
+        Shape shape{a, b, n / (a * b)};
+        CAPTURE(t.shape());
+        CAPTURE(t.strides());
+        CAPTURE(shape);
+        CHECK(reshape(t, shape).to_vector() == t.to_vector());
+        if (viewable(t, shape)) {
+          Tensor v = view(t, shape);
+          CHECK(v.storage() == t.storage());
+          CHECK(v.to_vector() == t.to_vector());
+          ++viewed;
+        } else {
+          CHECK_THROWS_AS(view(t, shape), Error);
+          ++refused;
+        }
+      }
+  }
+  CHECK(viewed > 0);
+  CHECK(refused > 0);
 }
 
 TEST_CASE("copy_ writes through a view, broadcasting src") {
