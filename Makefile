@@ -3,19 +3,21 @@
 #   make                 configure and build into build/
 #   make test            build and run every test (installs doctest on Debian when root)
 #   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
+#   make test-neon       the kernels' tests on the NEON back end: built for aarch64, run under qemu
 #   make bench           kernel and autograd figures against this machine's peak
 
 MAKEFLAGS += --no-print-directory
 
 BUILD   ?= build
 ASAN    ?= build-asan
+NEON    ?= build-neon
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 CONFIG  := $(if $(DOCTEST_DIR),-DDOCTEST_INCLUDE_DIR=$(DOCTEST_DIR))
 DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
                     /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
 
-.PHONY: all build test test-sanitize bench doctest clean
+.PHONY: all build test test-sanitize test-neon bench doctest clean
 
 all: build
 
@@ -48,8 +50,25 @@ test-sanitize: doctest
 	@$(CMAKE) --build $(ASAN) -j $(JOBS)
 	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
 
+# The NEON back end on any Linux machine: cross-compiled for aarch64 and run
+# under qemu. Only the suites of the layers with kernels (tensor, autograd):
+# nn's training tests take many minutes emulated.
+test-neon: doctest
+	@command -v aarch64-linux-gnu-g++ >/dev/null && command -v qemu-aarch64 >/dev/null || { \
+	  echo "heed: test-neon needs an aarch64 cross compiler and qemu. Install them with:"; \
+	  echo "    sudo apt-get install g++-aarch64-linux-gnu qemu-user"; exit 1; }
+	@mkdir -p $(NEON)/include/doctest
+	@for h in $(DOCTEST_DIR)/doctest/doctest.h /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h; do \
+	  [ -f "$$h" ] && cp "$$h" $(NEON)/include/doctest/ && break; done
+	@$(CMAKE) -S . -B $(NEON) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF -DCMAKE_SYSTEM_NAME=Linux \
+	  -DCMAKE_SYSTEM_PROCESSOR=aarch64 -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
+	  "-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64;-L;/usr/aarch64-linux-gnu" \
+	  -DDOCTEST_INCLUDE_DIR=$(abspath $(NEON))/include > $(NEON).log 2>&1 || { cat $(NEON).log; exit 1; }
+	@$(CMAKE) --build $(NEON) -j $(JOBS) --target test_tensor test_autograd
+	@cd $(NEON) && ctest --output-on-failure -R '^(tensor|autograd)$$'
+
 bench: build
 	@$(BUILD)/heed_bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(BUILD).log $(ASAN).log
+	rm -rf $(BUILD) $(ASAN) $(NEON) $(BUILD).log $(ASAN).log $(NEON).log

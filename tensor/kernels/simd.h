@@ -13,6 +13,10 @@
 // shorter than a vector are handled by running the same template with VecScalar,
 // so there is no separate tail code to get wrong.
 //
+// How each is checked: the native back end against VecScalar in every test run;
+// NEON by `make test-neon` (built for aarch64, run under qemu; in CI); AVX-512
+// only compiles here (-march=skylake-avx512), as no machine at hand runs it.
+//
 // This header and the other files in tensor/kernels/ are the only places in heed
 // with intrinsics.
 #pragma once
