@@ -10,11 +10,21 @@ int main() {
   using namespace heed;
   std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n", simd::Vec::name,
               simd::Vec::width, num_threads());
+  double one_core = 0;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
     bench::Peak peak = bench::measure_peak(threads);
     std::printf("\n== %d thread%s: FMA peak %.1f GFLOP/s, copy bandwidth %.1f GB/s\n", threads,
                 threads == 1 ? "" : "s", peak.fma_gflops, peak.copy_gbs);
+    if (threads == 1) one_core = peak.fma_gflops;
+    // Two threads on two free cores give ~2x one core's peak. Much less means a
+    // core was taken away (a shared host) while the peak was measured, and every
+    // % below is held to the wrong ceiling.
+    if (threads > 1 && peak.fma_gflops < 1.5 * one_core)
+      std::printf(
+          "   (warning: %.2fx the 1-thread FMA peak, not ~%dx: a core was busy elsewhere while the peak "
+          "was measured, so the %% figures below are not meaningful; run again)\n",
+          peak.fma_gflops / one_core, threads);
     bench::bench_sgemm(peak);
     bench::bench_softmax(peak);
   }
