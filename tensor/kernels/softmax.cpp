@@ -175,11 +175,10 @@ void rows_step(const Src& src, float* y, float* e, int64_t n, int64_t ahead) {
 }
 
 // Rows of at most kRegisterRow whole vectors are held in registers from load to
-// store: no scratch, no second and third walk over the row. Their max and sum
-// are trees (depth log2 R, not R): the steps of a short row mostly wait on
-// each other, so shorter chains are what make it faster. (Measured no better:
-// two rows in lockstep, finding the next row's max ahead, and rows of 16 or 32
-// vectors, which spill and lose ~10% to the grouped passes.)
+// store: no scratch to write and read back, no second and third walk over the
+// row with its loop set-up, and max and sum as trees (depth log2 R, not R).
+// (Measured no better: two rows in lockstep, finding the next row's max ahead,
+// and rows of 16 or 32 vectors, which spill and lose ~10% to the grouped passes.)
 constexpr int kRegisterRow = 8;
 
 // op(v[Lo], ..., v[Hi - 1]) as a balanced tree (recursion, so that it unrolls
