@@ -165,7 +165,7 @@ std::optional<Strides> view_strides(const Tensor& t, const Shape& shape) {
   const Shape& from = t.shape();
   const Strides& stride = t.strides();
   if (t.numel() == 0 || from.size() == 0) return contiguous_strides(shape);
-  Strides out = shape;
+  Strides out = shape;  // every entry is set below
   int64_t d_new = shape.size() - 1;
   int64_t base = stride[from.size() - 1], run = 1, covered = 1;  // run's innermost stride and sizes
   for (int64_t d = from.size() - 1; d >= 0; --d) {
@@ -196,7 +196,8 @@ Tensor view(const Tensor& t, const Shape& shape) {
 // A view when strides allow one, else a copy.
 Tensor reshape(const Tensor& t, const Shape& shape) {
   Shape s = infer_shape(shape, t.numel(), "reshape", t.shape());  // errors name reshape, not view
-  return view_strides(t, s) ? view(t, s) : view(clone(t), s);
+  if (std::optional<Strides> strides = view_strides(t, s)) return restride(t, s, *strides, t.offset());
+  return view(clone(t), s);
 }
 
 Tensor flatten(const Tensor& t) { return reshape(t, {t.numel()}); }
