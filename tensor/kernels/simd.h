@@ -45,6 +45,12 @@ struct VecScalar {
   static VecScalar broadcast(float x) { return {x}; }
   static VecScalar load(const float* p) { return {*p}; }
   void store(float* p) const { *p = v; }
+  // The first `count` lanes (0 <= count <= width) from p, the others `fill`;
+  // and the first `count` lanes to p. Nothing past p + count is touched.
+  static VecScalar load_first(const float* p, int count, float fill) { return {count > 0 ? *p : fill}; }
+  void store_first(float* p, int count) const {
+    if (count > 0) *p = v;
+  }
   // Streaming store: bypasses the cache on back ends that have one.
   void stream(float* p) const { *p = v; }
 
@@ -95,6 +101,14 @@ struct VecAVX2 {
   static VecAVX2 broadcast(float x) { return {_mm256_set1_ps(x)}; }
   static VecAVX2 load(const float* p) { return {_mm256_loadu_ps(p)}; }
   void store(float* p) const { _mm256_storeu_ps(p, v); }
+  static __m256i first_lanes(int count) {  // lane i all ones when i < count
+    return _mm256_cmpgt_epi32(_mm256_set1_epi32(count), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static VecAVX2 load_first(const float* p, int count, float fill) {
+    __m256i m = first_lanes(count);
+    return {_mm256_blendv_ps(_mm256_set1_ps(fill), _mm256_maskload_ps(p, m), _mm256_castsi256_ps(m))};
+  }
+  void store_first(float* p, int count) const { _mm256_maskstore_ps(p, first_lanes(count), v); }
   void stream(float* p) const {
     if ((reinterpret_cast<uintptr_t>(p) & 31) == 0)
       _mm256_stream_ps(p, v);
@@ -148,6 +162,10 @@ struct VecAVX512 {
   static VecAVX512 broadcast(float x) { return {_mm512_set1_ps(x)}; }
   static VecAVX512 load(const float* p) { return {_mm512_loadu_ps(p)}; }
   void store(float* p) const { _mm512_storeu_ps(p, v); }
+  static VecAVX512 load_first(const float* p, int count, float fill) {
+    return {_mm512_mask_loadu_ps(_mm512_set1_ps(fill), __mmask16((1u << count) - 1), p)};
+  }
+  void store_first(float* p, int count) const { _mm512_mask_storeu_ps(p, __mmask16((1u << count) - 1), v); }
   void stream(float* p) const {
     if ((reinterpret_cast<uintptr_t>(p) & 63) == 0)
       _mm512_stream_ps(p, v);
@@ -191,6 +209,16 @@ struct VecNEON {
   static VecNEON broadcast(float x) { return {vdupq_n_f32(x)}; }
   static VecNEON load(const float* p) { return {vld1q_f32(p)}; }
   void store(float* p) const { vst1q_f32(p, v); }
+  static VecNEON load_first(const float* p, int count, float fill) {
+    float lanes[4] = {fill, fill, fill, fill};
+    for (int i = 0; i < count; ++i) lanes[i] = p[i];
+    return {vld1q_f32(lanes)};
+  }
+  void store_first(float* p, int count) const {
+    float lanes[4];
+    vst1q_f32(lanes, v);
+    for (int i = 0; i < count; ++i) p[i] = lanes[i];
+  }
   void stream(float* p) const { vst1q_f32(p, v); }
 
   friend VecNEON operator+(VecNEON a, VecNEON b) { return {vaddq_f32(a.v, b.v)}; }

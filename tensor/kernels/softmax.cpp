@@ -22,7 +22,10 @@
 // Big outputs are written with streaming stores: a normal store first reads the
 // line it writes (a third memory stream), a streaming store does not. Then e
 // lives in a per-thread scratch row (in cache) instead of in y. Small outputs
-// use normal stores so the op that reads y next finds it in cache.
+// use normal stores so the op that reads y next finds it in cache, and so do
+// outputs whose rows are not whole, aligned vectors: a line written partly by
+// streaming and partly by normal stores is slow (measured with one thread on
+// 64 MiB: rows of 10, 17, 50 and 100 floats ran 2-3x faster without streaming).
 //
 // Short rows (up to kShortRow floats) go kGroup at a time, each pass walking the
 // group's rows in lockstep: the rows' running maxes and sums are independent
@@ -32,10 +35,11 @@
 // reads from memory overlap that compute-bound pass instead of stalling the max
 // pass.
 //
-// Rows of at most 8 whole vectors (64 floats with AVX2: attention over up to 64
-// keys) skip the passes: a row is loaded into registers once and goes from x to
-// y there, its max and sum taken as trees (measured at n = 64, one thread:
-// 1.25x the grouped passes; n = 16: 2x).
+// Rows of at most 8 vectors (64 floats with AVX2: attention over up to 64 keys)
+// skip the passes: a row is loaded into registers once and goes from x to y
+// there, its max and sum taken as trees, a partial last vector loaded and stored
+// lane-masked. Measured with one thread against the grouped passes: n = 64
+// 1.25x, n = 16 2x, n = 10, 17, 63 1.3-1.7x, n = 50 1.0x.
 //
 // Threads take whole rows, and a row's arithmetic is the same whether it runs in
 // a group or alone, on whichever thread, so the output is bitwise identical for
@@ -44,6 +48,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <functional>
 #include <limits>
 #include <type_traits>
@@ -72,6 +77,10 @@ struct Plain {
   V load(int64_t j) const {
     return V::load(x + j);
   }
+  template <class V>  // the first count lanes; the rest -inf (exp gives 0)
+  V load_first(int64_t j, int count) const {
+    return V::load_first(x + j, count, -kInf);
+  }
   void prefetch(int64_t j) const { __builtin_prefetch(x + j); }
   Plain at(int64_t j) const { return {x + j}; }
 };
@@ -81,8 +90,16 @@ struct Masked {
   const float* mask;
   template <class V>
   V load(int64_t j) const {
-    V k = V::load(mask + j), zero = V::zero(), hidden = V::broadcast(-kInf);
-    return select_gt(k, zero, hidden, select_gt(zero, k, hidden, V::load(x + j)));
+    return hide(V::load(mask + j), V::load(x + j));
+  }
+  template <class V>  // the first count lanes; the rest hidden
+  V load_first(int64_t j, int count) const {
+    return hide(V::load_first(mask + j, count, 1.0f), V::load_first(x + j, count, 0.0f));
+  }
+  template <class V>  // -inf where k != 0
+  static V hide(V k, V v) {
+    V zero = V::zero(), hidden = V::broadcast(-kInf);
+    return select_gt(k, zero, hidden, select_gt(zero, k, hidden, v));
   }
   void prefetch(int64_t j) const { __builtin_prefetch(x + j), __builtin_prefetch(mask + j); }
   Masked at(int64_t j) const { return {x + j, mask + j}; }
@@ -174,7 +191,7 @@ void rows_step(const Src& src, float* y, float* e, int64_t n, int64_t ahead) {
   }
 }
 
-// Rows of at most kRegisterRow whole vectors are held in registers from load to
+// Rows of at most kRegisterRow vectors are held in registers from load to
 // store: no scratch to write and read back, no second and third walk over the
 // row with its loop set-up, and max and sum as trees (depth log2 R, not R).
 // (Measured no better: two rows in lockstep, finding the next row's max ahead,
@@ -191,16 +208,20 @@ V tree(const V* v, Op op) {
     return op(tree<Lo, (Lo + Hi) / 2>(v, op), tree<(Lo + Hi) / 2, Hi>(v, op));
 }
 
-// One row, x (through src): (R W,)  ->  y: (R W,), never leaving registers
-// between the load and the store.
+// One row, x (through src): (n,)  ->  y: (n,) with n in ((R - 1) W, R W], never
+// leaving registers between the load and the store. A last, partial vector is
+// padded with -inf (exp gives 0: it changes neither max nor sum) and only its
+// first n - (R - 1) W lanes are stored.
 template <class V, int R, bool kStream, bool kLog, class Src>
-void register_row(const Src& src, float* y) {
+void register_row(const Src& src, float* y, int64_t n) {
   constexpr int W = V::width;
+  const int tail = int(n - (R - 1) * W);  // lanes of the last vector, 1..W
   V x[R], e[R];
-  for (int i = 0; i < R; ++i) x[i] = src.template load<V>(i * W);
+  for (int i = 0; i < R - 1; ++i) x[i] = src.template load<V>(i * W);
+  x[R - 1] = tail == W ? src.template load<V>((R - 1) * W) : src.template load_first<V>((R - 1) * W, tail);
   float m = hmax(tree<0, R>(x, [](V a, V b) { return max(a, b); }));
   if (Src::masked && m == -kInf) {  // nothing visible: attend to nothing
-    std::fill_n(y, R * W, 0.0f);
+    std::fill_n(y, n, 0.0f);
     return;
   }
   V vm = V::broadcast(m);
@@ -209,23 +230,26 @@ void register_row(const Src& src, float* y) {
   V c = V::broadcast(kLog ? std::log(s) : 1.0f / s);
   for (int i = 0; i < R; ++i) {
     V out = kLog ? (x[i] - vm) - c : e[i] * c;
-    if constexpr (kStream)
+    if (i == R - 1 && tail < W) {
+      out.store_first(y + i * W, tail);
+    } else if constexpr (kStream) {
       out.stream(y + i * W);
-    else
+    } else {
       out.store(y + i * W);
+    }
   }
 }
 
-// Rows [begin, end) of x: (rows, n)  ->  y: (rows, n), with n = R W: the
-// runtime n picks the compile-time R.
+// Rows [begin, end) of x: (rows, n)  ->  y: (rows, n), with n in ((R - 1) W, R W]:
+// the runtime n picks the compile-time R.
 template <class V, bool kStream, bool kLog, class Src, int R = 1>
 void register_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n, int64_t ahead) {
   if constexpr (R < kRegisterRow)
-    if (n != R * V::width) return register_rows<V, kStream, kLog, Src, R + 1>(src, y, begin, end, n, ahead);
+    if (n > R * V::width) return register_rows<V, kStream, kLog, Src, R + 1>(src, y, begin, end, n, ahead);
   for (int64_t r = begin; r < end; ++r) {
     Src row = src.at(r * n);
     for (int64_t j = 0; j < n; j += 16) row.prefetch(j + ahead);  // a line at a time
-    register_row<V, R, kStream, kLog>(row, y + r * n);
+    register_row<V, R, kStream, kLog>(row, y + r * n, n);
   }
 }
 
@@ -272,7 +296,7 @@ void rows_kernel(Src src, float* y, int64_t rows, int64_t n) {
   int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / n);
   // Prefetch distance: the next row, and at least 4 KiB ahead for short rows.
   int64_t ahead = std::max<int64_t>(n, 1024);
-  bool in_registers = n % V::width == 0 && n / V::width <= kRegisterRow;
+  bool in_registers = n <= kRegisterRow * V::width;
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
     if (in_registers)
       register_rows<V, kStream, kLog>(src, y, begin, end, n, ahead);
@@ -287,7 +311,9 @@ void rows_kernel(Src src, float* y, int64_t rows, int64_t n) {
 template <class V, bool kLog, class Src>
 void rows_dispatch(Src src, float* y, int64_t rows, int64_t n) {
   if (rows <= 0 || n <= 0) return;
-  if (rows * n * int64_t(sizeof(float)) >= kStreamBytes)
+  // Streaming only when every store is a whole, aligned vector (see the top).
+  bool aligned = n % V::width == 0 && reinterpret_cast<uintptr_t>(y) % sizeof(V) == 0;
+  if (aligned && rows * n * int64_t(sizeof(float)) >= kStreamBytes)
     rows_kernel<V, true, kLog>(src, y, rows, n);
   else
     rows_kernel<V, false, kLog>(src, y, rows, n);

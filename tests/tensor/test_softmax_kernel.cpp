@@ -17,7 +17,8 @@ namespace heed::kernels {
 namespace {
 
 constexpr float kInf = std::numeric_limits<float>::infinity();
-// 8, 24 and 64 are whole vectors of every back end: rows held in registers.
+// Rows of up to 64 floats are held in registers (AVX2): 8, 24 and 64 as whole
+// vectors, 1, 3, 17 and 63 with a partial last one.
 const int64_t kSizes[] = {0, 1, 3, 8, 17, 24, 63, 64, 65, 127, 129, 4096};
 const int64_t kRowCounts[] = {0, 1, 2, 7};
 
@@ -186,9 +187,10 @@ TEST_CASE("empty inputs (no rows, or rows of length 0) write nothing") {
 }
 
 TEST_CASE("short rows, in groups or in registers, match the naive twins on the streaming path too") {
-  // >= 8 MiB streams; 8195 rows leave a partial group of 4. Rows of 256 floats
-  // go in groups; 64 and 24 are whole vectors, held in registers.
-  for (int64_t n : {256, 64, 24}) {
+  // >= 8 MiB: rows of whole vectors stream; 8195 rows leave a partial group of
+  // 4. Rows of 256 floats go in groups, 64, 24 and 17 (a partial last vector)
+  // are held in registers.
+  for (int64_t n : {256, 64, 24, 17}) {
     CAPTURE(n);
     const int64_t rows = 8195 * 256 / n;
     auto x = random_logits(rows * n, 10.0f, 5);
@@ -210,10 +212,10 @@ TEST_CASE("short rows, in groups or in registers, match the naive twins on the s
 TEST_CASE("results are bitwise identical for 1, 2 and 3 threads") {
   int saved = num_threads();
   // 600 x 4096, 8195 x 256 and 32771 x 64 floats are big enough for streaming
-  // stores, 333 x 65 is not; rows of up to 256 floats go a group of 4 at a time,
-  // rows of 64 in registers.
+  // stores, 333 x 65 is not; rows of 65 and 256 floats go a group of 4 at a
+  // time, rows of up to 64 in registers.
   for (auto shape : std::initializer_list<std::pair<int64_t, int64_t>>{
-           {600, 4096}, {333, 65}, {1000, 7}, {8195, 256}, {32771, 64}}) {
+           {600, 4096}, {333, 65}, {1000, 7}, {8195, 256}, {32771, 64}, {3001, 17}}) {
     int64_t rows = shape.first, n = shape.second;
     CAPTURE(n);
     auto x = random_logits(rows * n, 6.0f, 11);

@@ -226,6 +226,23 @@ TEST_CASE("the native SIMD back end computes what the scalar back end computes")
     Vec::zero().store(one);
     for (int k = 0; k < Vec::width; ++k) CHECK(one[k] == 0.0f);
   }
+  SUBCASE("load_first and store_first touch only the first count lanes") {
+    for (int count = 0; count <= Vec::width; ++count) {
+      CAPTURE(count);
+      float lanes[64];
+      Vec::load_first(&a[0], count, -7.0f).store(lanes);
+      for (int k = 0; k < Vec::width; ++k) CHECK(lanes[k] == (k < count ? a[size_t(k)] : -7.0f));
+      std::vector<float> out(size_t(Vec::width) + 1, 42.0f);
+      Vec::load(&b[0]).store_first(out.data(), count);
+      for (int k = 0; k <= Vec::width; ++k) CHECK(out[size_t(k)] == (k < count ? b[size_t(k)] : 42.0f));
+    }
+    for (int count : {0, 1}) {  // the scalar back end: a vector of one lane
+      float one = 42.0f;
+      CHECK(VecScalar::load_first(&a[0], count, -7.0f).v == (count ? a[0] : -7.0f));
+      VecScalar{3.0f}.store_first(&one, count);
+      CHECK(one == (count ? 3.0f : 42.0f));
+    }
+  }
   SUBCASE("arithmetic: + - * / and fused multiply-add round the same way") {
     check_same_bits([](auto x, auto y, auto) { return x + y; }, a, b, c);
     check_same_bits([](auto x, auto y, auto) { return x - y; }, a, b, c);
