@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "tensor/iter.h"
+#include "tensor/map.h"
 #include "tensor/ops.h"
 
 namespace heed {
@@ -73,17 +74,7 @@ void check_gather_shapes(const Shape& full, const char* full_name, int64_t dim, 
 
 // ------------------------------------------------------------- masks
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
-  const Shape shape = broadcast_shapes(x.shape(), mask.shape(), "masked_fill");
-  Tensor out = empty(shape);
-  detail::for_each_row<3>(shape,
-                          {out.strides(), detail::broadcast_strides(x.shape(), x.strides(), shape),
-                           detail::broadcast_strides(mask.shape(), mask.strides(), shape)},
-                          {out.data(), x.data(), mask.data()},
-                          [value](std::array<float*, 3> p, std::array<int64_t, 3> s, int64_t n) {
-                            for (int64_t i = 0; i < n; ++i)
-                              p[0][i] = p[2][i * s[2]] != 0.0f ? value : p[1][i * s[1]];
-                          });
-  return out;
+  return map2(x, mask, "masked_fill", [value](float v, float hidden) { return hidden != 0.0f ? value : v; });
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
