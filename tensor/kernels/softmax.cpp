@@ -1,13 +1,14 @@
 // Softmax kernels (see softmax.h for the math).
 //
-// One fused kernel per row, in three passes. A row of a few thousand floats
-// stays in L1/L2 between the passes, so memory sees one read of x and one
-// write of y:
+// Three passes per row; rows go a block of ~4 KiB at a time, and each pass runs
+// over every row of the block before the next one starts (see block_rows):
 //   1. m = max_j x_j                          reads x from memory into cache
 //   2. e_j = exp(x_j - m),  s = sum_j e_j      e is kept (softmax) or not (log)
 //   3. y_j = e_j * (1/s)   or   y_j = (x_j - m) - log s
-// Every pass runs the vector type V while a whole vector fits and finishes the
-// row with VecScalar, so one template is both the body and the tail.
+// The block stays in L1 between the passes, so memory sees one read of x and
+// one write of y. A row's last partial vector is loaded and stored lane-masked;
+// rows of up to 8 vectors (64 floats with AVX2) are passed over fully unrolled
+// (ShortRow), longer ones in loops (AnyRow).
 //
 // Why not the online normalizer (Milakov & Gimelshein 2018: one pass keeps a
 // running max and rescales the running sum whenever the max grows)? It saves a
@@ -21,29 +22,15 @@
 //
 // Big outputs are written with streaming stores: a normal store first reads the
 // line it writes (a third memory stream), a streaming store does not. Then e
-// lives in a per-thread scratch row (in cache) instead of in y. Small outputs
-// use normal stores so the op that reads y next finds it in cache, and so do
+// lives in a per-thread scratch (in cache) instead of in y. Small outputs use
+// normal stores so the op that reads y next finds it in cache, and so do
 // outputs whose rows are not whole, aligned vectors: a line written partly by
 // streaming and partly by normal stores is slow (measured with one thread on
 // 64 MiB: rows of 10, 17, 50 and 100 floats ran 2-3x faster without streaming).
 //
-// Short rows (up to kShortRow floats) go kGroup at a time, each pass walking the
-// group's rows in lockstep: the rows' running maxes and sums are independent
-// chains that overlap, as do the per-row steps that only wait (a horizontal max,
-// then sum, then 1/s or log s), and the exp pass sets its constants up once per
-// group. The exp pass also prefetches the rows after the current ones, so their
-// reads from memory overlap that compute-bound pass instead of stalling the max
-// pass.
-//
-// Rows of at most 8 vectors (64 floats with AVX2: attention over up to 64 keys)
-// skip the passes: a row is loaded into registers once and goes from x to y
-// there, its max and sum taken as trees, a partial last vector loaded and stored
-// lane-masked. Measured with one thread against the grouped passes: n = 64
-// 1.25x, n = 16 2x, n = 10, 17, 63 1.3-1.7x, n = 50 1.0x.
-//
-// Threads take whole rows, and a row's arithmetic is the same whether it runs in
-// a group or alone, on whichever thread, so the output is bitwise identical for
-// any thread count.
+// Threads take whole rows, and a row's arithmetic is the same in whatever block
+// and on whichever thread it runs, so the output is bitwise identical for any
+// thread count.
 #include "tensor/kernels/softmax.h"
 
 #include <algorithm>
@@ -51,7 +38,6 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
-#include <type_traits>
 
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/pool.h"
@@ -105,98 +91,88 @@ struct Masked {
   Masked at(int64_t j) const { return {x + j, mask + j}; }
 };
 
-// Each pass runs over G consecutive rows (row g's element j is src's element
-// g n + j) in lockstep: step j of every row, then step j + 1. The rows'
-// dependency chains, a running max or sum each, then interleave and their
-// latencies overlap. A pass covers [j, n) as far as whole vectors of V go and
-// returns where it stopped.
+// ---- The three passes over one row of any length: loops over vectors of V, a
+// last partial vector loaded and stored lane-masked.
 
-// Two maxes per row, so that even one long row has two chains (max is exact, so
-// the order cannot change the result).
-template <class V, int G, class Src>
-int64_t max_pass(const Src& src, int64_t j, int64_t n, float* m) {
+// max_j x_j, in four chains: a max waits for the one before it in its chain
+// (measured in cache: ~0.09 cycles per float with four chains, ~0.13 with two).
+template <class V, class Src>
+float row_max(const Src& x, int64_t n) {
   constexpr int W = V::width;
-  V a[G], b[G];
-  for (int g = 0; g < G; ++g) a[g] = b[g] = V::broadcast(m[g]);
-  for (; j + 2 * W <= n; j += 2 * W)
-    for (int g = 0; g < G; ++g) {
-      a[g] = max(a[g], src.template load<V>(g * n + j));
-      b[g] = max(b[g], src.template load<V>(g * n + j + W));
-    }
-  for (; j + W <= n; j += W)
-    for (int g = 0; g < G; ++g) a[g] = max(a[g], src.template load<V>(g * n + j));
-  for (int g = 0; g < G; ++g) m[g] = hmax(max(a[g], b[g]));
-  return j;
+  V a[4] = {V::broadcast(-kInf), V::broadcast(-kInf), V::broadcast(-kInf), V::broadcast(-kInf)};
+  int64_t j = 0;
+  for (; j + 4 * W <= n; j += 4 * W)
+    for (int i = 0; i < 4; ++i) a[i] = max(a[i], x.template load<V>(j + i * W));
+  for (int i = 0; j + W <= n; j += W, ++i) a[i] = max(a[i], x.template load<V>(j));
+  if (j < n) a[3] = max(a[3], x.template load_first<V>(j, int(n - j)));
+  return hmax(max(max(a[0], a[1]), max(a[2], a[3])));
 }
 
-// s[g] += sum_j exp(x_gj - m[g]), storing each term to e[g n + j] when kKeep.
-// It also prefetches the input `ahead` floats on: the max pass is the one that
-// waits for memory, so later rows are requested while this (compute-bound) pass
-// runs. exp_softmax (not exp_nonpositive): x - m <= 0, and it is about a third
-// cheaper.
-template <class V, int G, bool kKeep, class Src>
-int64_t exp_pass(const Src& src, float* e, int64_t j, int64_t n, const float* m, float* s, int64_t ahead) {
+// sum_j exp(x_j - m), each term also stored to e[j] when kKeep. The row `next`
+// is prefetched a line at a time as this (compute-bound) pass runs, so that its
+// max pass finds it in cache. exp_softmax, not exp_nonpositive: x - m <= 0, and
+// it is about a third cheaper.
+template <class V, bool kKeep, class Src>
+float row_exp_sum(const Src& x, float* e, int64_t n, float m, const Src& next) {
   constexpr int W = V::width;
-  V vm[G], a[G];
-  for (int g = 0; g < G; ++g) vm[g] = V::broadcast(m[g]), a[g] = V::zero();
+  V vm = V::broadcast(m), s = V::zero();
+  int64_t j = 0;
   for (; j + W <= n; j += W) {
-    if (j % 16 == 0)  // once per 64-byte line
-      for (int g = 0; g < G; ++g) src.prefetch(g * n + j + ahead);
-    for (int g = 0; g < G; ++g) {
-      V t = simd::exp_softmax(src.template load<V>(g * n + j) - vm[g]);
-      if constexpr (kKeep) t.store(e + g * n + j);
-      a[g] = a[g] + t;
-    }
+    if (j % 16 == 0) next.prefetch(j);
+    V t = simd::exp_softmax(x.template load<V>(j) - vm);
+    if constexpr (kKeep) t.store(e + j);
+    s = s + t;
   }
-  for (int g = 0; g < G; ++g) s[g] += hsum(a[g]);
-  return j;
+  if (j < n) {  // the lanes past n load as -inf (hidden): exp gives 0
+    if (j % 16 == 0) next.prefetch(j);
+    V t = simd::exp_softmax(x.template load_first<V>(j, int(n - j)) - vm);
+    if constexpr (kKeep) t.store_first(e + j, int(n - j));
+    s = s + t;
+  }
+  return hsum(s);
 }
 
-// y_j = e_j * c0  (softmax: c0 = 1/s)  or  y_j = (x_j - c0) - c1  (log-softmax:
-// c0 = m, c1 = log s; x_j - m first, which is exact near the max, even for huge logits).
+// y_j = in_j * c0  (softmax: in = e, c0 = 1/s)  or  y_j = (in_j - c0) - c1
+// (log-softmax: in = x, c0 = m, c1 = log s; x_j - m first, which is exact near
+// the max, even for huge logits).
+template <class V, bool kLog>
+V finish(V in, V c0, V c1) {
+  return kLog ? (in - c0) - c1 : in * c0;
+}
+
 template <class V, bool kStream, bool kLog>
-int64_t write_pass(const float* in, float* y, int64_t j, int64_t n, float c0, float c1) {
+void row_write(const float* in, float* y, int64_t n, float c0, float c1) {
   constexpr int W = V::width;
   V v0 = V::broadcast(c0), v1 = V::broadcast(c1);
+  int64_t j = 0;
   for (; j + W <= n; j += W) {
-    V out = kLog ? (V::load(in + j) - v0) - v1 : V::load(in + j) * v0;
+    V out = finish<V, kLog>(V::load(in + j), v0, v1);
     if constexpr (kStream)
       out.stream(y + j);
     else
       out.store(y + j);
   }
-  return j;
+  if (j < n) finish<V, kLog>(V::load_first(in + j, int(n - j), 0.0f), v0, v1).store_first(y + j, int(n - j));
 }
 
-// The three passes over G consecutive rows, x (through src) -> y, with e a
-// scratch of G rows in cache for softmax's terms (log-softmax recomputes from x
-// and keeps none).
-template <class V, bool kStream, bool kLog, int G, class Src>
-void rows_step(const Src& src, float* y, float* e, int64_t n, int64_t ahead) {
-  float m[G], s[G];
-  for (int g = 0; g < G; ++g) m[g] = -kInf, s[g] = 0.0f;
-  max_pass<VecScalar, G>(src, max_pass<V, G>(src, 0, n, m), n, m);
-  // A fully hidden row (m = -inf) gets a NaN sum here; it is zeroed below.
-  exp_pass<VecScalar, G, !kLog>(src, e, exp_pass<V, G, !kLog>(src, e, 0, n, m, s, ahead), n, m, s, 0);
-  for (int g = 0; g < G; ++g) {
-    float* yg = y + g * n;
-    if (Src::masked && m[g] == -kInf) {  // nothing visible: attend to nothing
-      std::fill_n(yg, n, 0.0f);
-      continue;
-    }
-    const float* in = kLog ? src.x + g * n : e + g * n;
-    float c0 = kLog ? m[g] : 1.0f / s[g], c1 = kLog ? std::log(s[g]) : 0.0f;
-    write_pass<VecScalar, kStream, kLog>(in, yg, write_pass<V, kStream, kLog>(in, yg, 0, n, c0, c1), n, c0,
-                                         c1);
+// Any row: the passes above; softmax's terms go to e, which is y itself unless y
+// is streamed (then a scratch in cache: y must not be read back from memory).
+template <class V, bool Stream, bool Log>
+struct AnyRow {
+  static constexpr bool kLog = Log, kScratch = Stream && !Log;
+  static int64_t stride(int64_t n) { return n; }  // floats of scratch per row
+  template <class Src>
+  static float max_of(const Src& x, int64_t n) {
+    return row_max<V>(x, n);
   }
-}
-
-// Rows of at most kRegisterRow vectors are held in registers from load to
-// store: no scratch to write and read back, no second and third walk over the
-// row with its loop set-up, and max and sum as trees (depth log2 R, not R).
-// (Measured no better: two rows in lockstep, finding the next row's max ahead,
-// and rows of 16 or 32 vectors, which spill and lose ~10% to the grouped passes.)
-constexpr int kRegisterRow = 8;
+  template <class Src>
+  static float exp_sum(const Src& x, float* e, int64_t n, float m, const Src& next) {
+    return row_exp_sum<V, !Log>(x, e, n, m, next);
+  }
+  static void write(const float* in, float* y, int64_t n, float c0, float c1) {
+    row_write<V, Stream, Log>(in, y, n, c0, c1);
+  }
+};
 
 // op(v[Lo], ..., v[Hi - 1]) as a balanced tree (recursion, so that it unrolls
 // completely and v stays in registers).
@@ -208,85 +184,117 @@ V tree(const V* v, Op op) {
     return op(tree<Lo, (Lo + Hi) / 2>(v, op), tree<(Lo + Hi) / 2, Hi>(v, op));
 }
 
-// One row, x (through src): (n,)  ->  y: (n,) with n in ((R - 1) W, R W], never
-// leaving registers between the load and the store. A last, partial vector is
-// padded with -inf (exp gives 0: it changes neither max nor sum) and only its
-// first n - (R - 1) W lanes are stored.
-template <class V, int R, bool kStream, bool kLog, class Src>
-void register_row(const Src& src, float* y, int64_t n) {
-  constexpr int W = V::width;
-  const int tail = int(n - (R - 1) * W);  // lanes of the last vector, 1..W
-  V x[R], e[R];
-  for (int i = 0; i < R - 1; ++i) x[i] = src.template load<V>(i * W);
-  x[R - 1] = tail == W ? src.template load<V>((R - 1) * W) : src.template load_first<V>((R - 1) * W, tail);
-  float m = hmax(tree<0, R>(x, [](V a, V b) { return max(a, b); }));
-  if (Src::masked && m == -kInf) {  // nothing visible: attend to nothing
-    std::fill_n(y, n, 0.0f);
-    return;
+// A short row, n in ((R - 1) W, R W]: each pass loads the row into R registers
+// and works on it unrolled, with max and sum as trees (depth log2 R, not R). Its
+// terms e always go to a scratch row of R whole vectors, so that only the store
+// of y is lane-masked.
+template <class V, int R, bool Stream, bool Log>
+struct ShortRow {
+  static constexpr int W = V::width;
+  static constexpr bool kLog = Log, kScratch = !Log;
+  static int64_t stride(int64_t) { return R * W; }
+  template <class Src>  // the lanes past n load as -inf (hidden)
+  static void load(const Src& x, int64_t n, V* v) {
+    for (int i = 0; i < R - 1; ++i) v[i] = x.template load<V>(i * W);
+    const int tail = int(n - (R - 1) * W);
+    v[R - 1] = tail == W ? x.template load<V>((R - 1) * W) : x.template load_first<V>((R - 1) * W, tail);
   }
-  V vm = V::broadcast(m);
-  for (int i = 0; i < R; ++i) e[i] = simd::exp_softmax(x[i] - vm);
-  float s = hsum(tree<0, R>(e, std::plus<>()));
-  V c = V::broadcast(kLog ? std::log(s) : 1.0f / s);
-  for (int i = 0; i < R; ++i) {
-    V out = kLog ? (x[i] - vm) - c : e[i] * c;
-    if (i == R - 1 && tail < W) {
-      out.store_first(y + i * W, tail);
-    } else if constexpr (kStream) {
-      out.stream(y + i * W);
-    } else {
-      out.store(y + i * W);
+  template <class Src>
+  static float max_of(const Src& x, int64_t n) {
+    V v[R];
+    load(x, n, v);
+    return hmax(tree<0, R>(v, [](V a, V b) { return max(a, b); }));
+  }
+  template <class Src>
+  static float exp_sum(const Src& x, float* e, int64_t n, float m, const Src& next) {
+    for (int64_t j = 0; j < n; j += 16) next.prefetch(j);
+    V v[R], vm = V::broadcast(m);
+    load(x, n, v);
+    for (int i = 0; i < R; ++i) v[i] = simd::exp_softmax(v[i] - vm);
+    if constexpr (!Log)
+      for (int i = 0; i < R; ++i) v[i].store(e + i * W);
+    return hsum(tree<0, R>(v, std::plus<>()));
+  }
+  static void write(const float* in, float* y, int64_t n, float c0, float c1) {
+    V v0 = V::broadcast(c0), v1 = V::broadcast(c1);
+    const int tail = int(n - (R - 1) * W);
+    for (int i = 0; i < R; ++i) {
+      const bool partial = i == R - 1 && tail < W;
+      // in is x (log-softmax) or a scratch row of R whole vectors (softmax)
+      V out = finish<V, Log>(Log && partial ? V::load_first(in + i * W, tail, 0.0f) : V::load(in + i * W), v0, v1);
+      if (partial) {
+        out.store_first(y + i * W, tail);
+      } else if constexpr (Stream) {
+        out.stream(y + i * W);
+      } else {
+        out.store(y + i * W);
+      }
+    }
+  }
+};
+
+// A scratch from the pool, held for one parallel chunk.
+struct Scratch {
+  int64_t n;
+  float* data;
+  explicit Scratch(int64_t count) : n(count), data(count ? pool_acquire(size_t(count)) : nullptr) {}
+  ~Scratch() {
+    if (data) pool_release(data, size_t(n));
+  }
+  Scratch(const Scratch&) = delete;
+  Scratch& operator=(const Scratch&) = delete;
+};
+
+// Rows go a block of about kBlockFloats (4 KiB) at a time, and each pass runs
+// over every row of the block before the next pass starts:
+//   1. m_b = max x_b                      for every row b of the block
+//   2. s_b = sum exp(x_b - m_b), e_b kept  (the block is still in L1)
+//   3. y_b = e_b / s_b
+// m_b and s_b go through memory, so within a pass the rows do not wait for one
+// another: the core overlaps one row's exp chain with the next row's, instead of
+// running each row's max -> exp -> sum -> 1/s -> store as one long chain, as a
+// row held in registers from load to store does. Measured with one thread on a
+// 64 MiB matrix, against that row-at-a-time form: n = 64 1.50x, 50 1.31x, 10
+// 1.34x, 16 1.10x; rows of 128 to 4096 floats, which already went in passes (4
+// short rows in lockstep, or one long row), 0.94-1.06x. Blocks of 2 and 8 KiB
+// ran no faster, of 16 KiB slower (0.85x at n = 512 and 4096). Rows of 1024
+// floats or more are blocks of one.
+constexpr int64_t kBlockFloats = 1024;
+constexpr int64_t kBlockRows = 256;  // at most, for rows of fewer than 4 floats
+
+template <class Row, class Src>
+void block_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n) {
+  const int64_t block = std::clamp<int64_t>(kBlockFloats / Row::stride(n), 1, kBlockRows), ld = Row::stride(n);
+  Scratch scratch(Row::kScratch ? block * ld : 0);
+  float m[kBlockRows], s[kBlockRows];
+  for (int64_t r0 = begin; r0 < end; r0 += block) {
+    const int64_t count = std::min(block, end - r0);
+    auto x = [&](int64_t b) { return src.at((r0 + b) * n); };
+    auto e = [&](int64_t b) { return Row::kScratch ? scratch.data + b * ld : y + (r0 + b) * n; };
+    for (int64_t b = 0; b < count; ++b) m[b] = Row::max_of(x(b), n);
+    // A fully hidden row (m = -inf) gets a NaN sum here; it is zeroed below.
+    for (int64_t b = 0; b < count; ++b) s[b] = Row::exp_sum(x(b), e(b), n, m[b], x(b + block));
+    for (int64_t b = 0; b < count; ++b) {
+      float* yb = y + (r0 + b) * n;
+      if (Src::masked && m[b] == -kInf)  // nothing visible: attend to nothing
+        std::fill_n(yb, n, 0.0f);
+      else if (Row::kLog)
+        Row::write(src.x + (r0 + b) * n, yb, n, m[b], std::log(s[b]));
+      else
+        Row::write(e(b), yb, n, 1.0f / s[b], 0.0f);
     }
   }
 }
 
-// Rows [begin, end) of x: (rows, n)  ->  y: (rows, n), with n in ((R - 1) W, R W]:
-// the runtime n picks the compile-time R.
+// Rows of at most kShortRow vectors of V (64 floats with AVX2: attention over up
+// to 64 keys) go as ShortRow<R>: the runtime n picks the compile-time R.
+constexpr int kShortRow = 8;
+
 template <class V, bool kStream, bool kLog, class Src, int R = 1>
-void register_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n, int64_t ahead) {
-  if constexpr (R < kRegisterRow)
-    if (n > R * V::width) return register_rows<V, kStream, kLog, Src, R + 1>(src, y, begin, end, n, ahead);
-  for (int64_t r = begin; r < end; ++r) {
-    Src row = src.at(r * n);
-    for (int64_t j = 0; j < n; j += 16) row.prefetch(j + ahead);  // a line at a time
-    register_row<V, R, kStream, kLog>(row, y + r * n, n);
-  }
-}
-
-// A scratch row from the pool, held for one parallel chunk.
-struct ScratchRow {
-  int64_t n;
-  float* data;
-  explicit ScratchRow(int64_t count) : n(count), data(count ? pool_acquire(size_t(count)) : nullptr) {}
-  ~ScratchRow() {
-    if (data) pool_release(data, size_t(n));
-  }
-  ScratchRow(const ScratchRow&) = delete;
-  ScratchRow& operator=(const ScratchRow&) = delete;
-};
-
-// Rows of at most kShortRow floats (1 KiB) go kGroup at a time: for them the
-// per-row steps that only wait (a horizontal max, then sum, then 1/s or log s)
-// would otherwise dominate (measured at n = 64, one thread: 7.8 GB/s one row at
-// a time, 9.4 four in lockstep, 8.0 four one after another within each pass).
-// Longer rows go one at a time, so each stays in L1.
-constexpr int64_t kShortRow = 256;
-constexpr int kGroup = 4;
-
-// Rows [begin, end), kGroup at a time if short; e goes to scratch when y is
-// streamed (it must not be read back from memory) and straight to y otherwise.
-template <class V, bool kStream, bool kLog, class Src>
-void grouped_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n, int64_t ahead) {
-  int64_t group = n <= kShortRow ? kGroup : 1;
-  ScratchRow scratch(kStream && !kLog ? group * n : 0);
-  auto step = [&](int64_t r, auto count) {  // rows [r, r + count)
-    float* yr = y + r * n;
-    rows_step<V, kStream, kLog, decltype(count)::value>(src.at(r * n), yr,
-                                                        kStream && !kLog ? scratch.data : yr, n, ahead);
-  };
-  int64_t r = begin;
-  for (; group == kGroup && r + kGroup <= end; r += kGroup) step(r, std::integral_constant<int, kGroup>{});
-  for (; r < end; ++r) step(r, std::integral_constant<int, 1>{});
+void short_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n) {
+  if constexpr (R < kShortRow)
+    if (n > R * V::width) return short_rows<V, kStream, kLog, Src, R + 1>(src, y, begin, end, n);
+  block_rows<ShortRow<V, R, kStream, kLog>>(src, y, begin, end, n);
 }
 
 // x: (rows, n) through src  ->  y: (rows, n)
@@ -294,14 +302,11 @@ template <class V, bool kStream, bool kLog, class Src>
 void rows_kernel(Src src, float* y, int64_t rows, int64_t n) {
   // At least ~64 KiB of input per chunk, so a thread's start-up is paid for.
   int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / n);
-  // Prefetch distance: the next row, and at least 4 KiB ahead for short rows.
-  int64_t ahead = std::max<int64_t>(n, 1024);
-  bool in_registers = n <= kRegisterRow * V::width;
   parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
-    if (in_registers)
-      register_rows<V, kStream, kLog>(src, y, begin, end, n, ahead);
+    if (n <= kShortRow * V::width)
+      short_rows<V, kStream, kLog>(src, y, begin, end, n);
     else
-      grouped_rows<V, kStream, kLog>(src, y, begin, end, n, ahead);
+      block_rows<AnyRow<V, kStream, kLog>>(src, y, begin, end, n);
     // Streaming stores are weakly ordered: make them visible before the chunk
     // is reported done.
     if constexpr (kStream) simd::store_fence();
