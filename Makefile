@@ -4,6 +4,7 @@
 #   make test            build and run every test (installs doctest on Debian when root)
 #   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make test-neon       the kernels' tests on the NEON back end: built for aarch64, run under qemu
+#   make test-avx2       the kernels' tests on the AVX2 back end (for AVX-512 machines, whose own build skips it)
 #   make bench           kernel and autograd figures against this machine's peak
 
 MAKEFLAGS += --no-print-directory
@@ -11,13 +12,14 @@ MAKEFLAGS += --no-print-directory
 BUILD   ?= build
 ASAN    ?= build-asan
 NEON    ?= build-neon
+AVX2    ?= build-avx2
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 CONFIG  := $(if $(DOCTEST_DIR),-DDOCTEST_INCLUDE_DIR=$(DOCTEST_DIR))
 DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
                     /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
 
-.PHONY: all build test test-sanitize test-neon bench doctest clean
+.PHONY: all build test test-sanitize test-neon test-avx2 bench doctest clean
 
 all: build
 
@@ -67,8 +69,17 @@ test-neon: doctest
 	@$(CMAKE) --build $(NEON) -j $(JOBS) --target test_tensor test_autograd
 	@cd $(NEON) && ctest --output-on-failure -R '^(tensor|autograd)$$'
 
+# The AVX2 back end on an x86 machine whose native build picks AVX-512.
+test-avx2: doctest
+	@grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo || { \
+	  echo "heed: test-avx2 needs an x86 CPU with AVX2 and FMA"; exit 1; }
+	@$(CMAKE) -S . -B $(AVX2) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF "-DCMAKE_CXX_FLAGS=-mavx2 -mfma" \
+	  $(CONFIG) > $(AVX2).log 2>&1 || { cat $(AVX2).log; exit 1; }
+	@$(CMAKE) --build $(AVX2) -j $(JOBS) --target test_tensor test_autograd
+	@cd $(AVX2) && ctest --output-on-failure -R '^(tensor|autograd)$$'
+
 bench: build
 	@$(BUILD)/heed_bench
 
 clean:
-	rm -rf $(BUILD) $(ASAN) $(NEON) $(BUILD).log $(ASAN).log $(NEON).log
+	rm -rf $(BUILD) $(ASAN) $(NEON) $(AVX2) $(BUILD).log $(ASAN).log $(NEON).log $(AVX2).log

@@ -47,7 +47,7 @@ constexpr int NR = 2 * V::width;
 //   B block  KC x NC  = 256 x 4080 floats = 4 MiB: a slice of L3.
 constexpr int64_t KC = 256;
 constexpr int64_t MC = 144;   // a multiple of MR
-constexpr int64_t NC = 4080;  // a multiple of NR for every back end
+constexpr int64_t NC = 4064;  // 127 x 32: a multiple of NR for every back end
 
 // A matrix read through strides: element (r, c) is at p[r * rs + c * cs].
 struct Strided {
@@ -275,6 +275,7 @@ int threads_for(double work, int threads) {
 template <class V>
 void gemm_rows(const GemmArgs& g, int threads) {
   constexpr int nr = NR<V>;
+  static_assert(NC % nr == 0, "a B block is whole panels");
   const int64_t kc_max = k_block(g.k);
   const int64_t b_floats = std::min<int64_t>(NC, (g.n + nr - 1) / nr * nr) * kc_max;
   thread_local std::vector<float> b_buffers[2];  // the calling thread owns the shared B blocks
