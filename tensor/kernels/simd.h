@@ -92,6 +92,22 @@ struct VecScalar {
     std::memcpy(&r, &bits, sizeof r);
     return {r};
   }
+  // For a positive normal x = 2^e * m, m in [1, 2): e as a float, and m. Other
+  // x (zero, denormal, negative, inf, NaN) give unspecified values: callers
+  // patch them (vmath.h's log_positive).
+  friend VecScalar exponent(VecScalar x) {
+    uint32_t bits;
+    std::memcpy(&bits, &x.v, sizeof bits);
+    return {float(int32_t(bits >> 23 & 0xff) - 127)};
+  }
+  friend VecScalar mantissa(VecScalar x) {
+    uint32_t bits;
+    std::memcpy(&bits, &x.v, sizeof bits);
+    bits = (bits & 0x007fffff) | 0x3f800000;
+    float r;
+    std::memcpy(&r, &bits, sizeof r);
+    return {r};
+  }
   // a where mask (a > b) holds, else c: used to patch special cases (-inf, overflow).
   friend VecScalar select_gt(VecScalar a, VecScalar b, VecScalar x, VecScalar y) {
     return {a.v > b.v ? x.v : y.v};
@@ -142,6 +158,14 @@ struct VecAVX2 {
   }
   friend VecAVX2 shift_to_exponent(VecAVX2 t) {
     return {_mm256_castsi256_ps(_mm256_slli_epi32(_mm256_castps_si256(t.v), 23))};
+  }
+  friend VecAVX2 exponent(VecAVX2 x) {
+    __m256i e = _mm256_and_si256(_mm256_srli_epi32(_mm256_castps_si256(x.v), 23), _mm256_set1_epi32(0xff));
+    return {_mm256_cvtepi32_ps(_mm256_sub_epi32(e, _mm256_set1_epi32(127)))};
+  }
+  friend VecAVX2 mantissa(VecAVX2 x) {
+    __m256i m = _mm256_and_si256(_mm256_castps_si256(x.v), _mm256_set1_epi32(0x007fffff));
+    return {_mm256_castsi256_ps(_mm256_or_si256(m, _mm256_set1_epi32(0x3f800000)))};
   }
   friend VecAVX2 select_gt(VecAVX2 a, VecAVX2 b, VecAVX2 x, VecAVX2 y) {
     return {_mm256_blendv_ps(y.v, x.v, _mm256_cmp_ps(a.v, b.v, _CMP_GT_OQ))};
@@ -200,6 +224,8 @@ struct VecAVX512 {
   friend VecAVX512 shift_to_exponent(VecAVX512 t) {
     return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t.v), 23))};
   }
+  friend VecAVX512 exponent(VecAVX512 x) { return {_mm512_getexp_ps(x.v)}; }
+  friend VecAVX512 mantissa(VecAVX512 x) { return {_mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero)}; }
   friend VecAVX512 select_gt(VecAVX512 a, VecAVX512 b, VecAVX512 x, VecAVX512 y) {
     return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ), y.v, x.v)};
   }
@@ -245,6 +271,14 @@ struct VecNEON {
   }
   friend VecNEON shift_to_exponent(VecNEON t) {
     return {vreinterpretq_f32_u32(vshlq_n_u32(vreinterpretq_u32_f32(t.v), 23))};
+  }
+  friend VecNEON exponent(VecNEON x) {
+    uint32x4_t e = vandq_u32(vshrq_n_u32(vreinterpretq_u32_f32(x.v), 23), vdupq_n_u32(0xff));
+    return {vcvtq_f32_s32(vsubq_s32(vreinterpretq_s32_u32(e), vdupq_n_s32(127)))};
+  }
+  friend VecNEON mantissa(VecNEON x) {
+    uint32x4_t m = vandq_u32(vreinterpretq_u32_f32(x.v), vdupq_n_u32(0x007fffff));
+    return {vreinterpretq_f32_u32(vorrq_u32(m, vdupq_n_u32(0x3f800000)))};
   }
   friend VecNEON select_gt(VecNEON a, VecNEON b, VecNEON x, VecNEON y) {
     return {vbslq_f32(vcgtq_f32(a.v, b.v), x.v, y.v)};

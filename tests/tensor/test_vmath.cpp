@@ -1,4 +1,4 @@
-// The SIMD exp against std::exp, and every simd.h back end against the scalar one.
+// The SIMD exp and log against std::, and every simd.h back end against the scalar one.
 #include <doctest/doctest.h>
 
 #include <bit>
@@ -183,6 +183,54 @@ TEST_CASE("exp_softmax special cases: -inf and far below -88 -> exactly 0, exp(0
   check(apply<VecScalar>([](VecScalar v) { return exp_softmax(v); }, xs));
 }
 
+// ------------------------------------------------- log_positive
+
+template <class V>
+void check_log_sweep() {
+  std::vector<float> xs;
+  for (uint64_t bits = 0x00800000; bits < 0x7f800000; bits += 997) xs.push_back(std::bit_cast<float>(uint32_t(bits)));
+  // dense runs where the reduction switches (m = sqrt 2) and where log x -> 0
+  for (float centre : {1.0f, 1.41421356237f, 2.0f, 0.70710678f}) {
+    float up = centre, down = centre;
+    for (int i = 0; i < 20000; ++i)
+      xs.push_back(up = std::nextafter(up, kInf)), xs.push_back(down = std::nextafter(down, 0.0f));
+  }
+  xs.push_back(std::numeric_limits<float>::min()), xs.push_back(std::numeric_limits<float>::max());
+  while (xs.size() % 16) xs.push_back(1.0f);
+  std::vector<float> ys = apply<V>([](V v) { return log_positive(v); }, xs);
+  double worst = 0;
+  for (size_t i = 0; i < xs.size(); ++i) {
+    double exact = std::log(double(xs[i]));
+    if (exact == 0) {
+      CHECK(ys[i] == 0.0f);
+      continue;
+    }
+    worst = std::max(worst, std::fabs(ys[i] - exact) / std::fabs(exact));
+  }
+  CHECK(worst <= 1e-7);  // the bound documented in vmath.h
+  MESSAGE(std::string(V::name), " log_positive: max relative error ", worst);
+}
+
+TEST_CASE("log_positive matches std::log to 1e-7 for every normal x > 0, native and scalar") {
+  check_log_sweep<Vec>();
+  check_log_sweep<VecScalar>();
+}
+
+TEST_CASE("log_positive special cases: +inf -> inf; NaN, negatives, 0 and denormals -> NaN; log 1 = 0") {
+  std::vector<float> xs = {kInf, kNaN, -kNaN, -1.0f, 0.0f, -0.0f, std::numeric_limits<float>::denorm_min(),
+                           std::nextafter(std::numeric_limits<float>::min(), 0.0f), -kInf, 1.0f, 2.0f, 64.0f};
+  xs.resize(16, 1.0f);
+  auto check = [](const std::vector<float>& ys) {
+    CHECK(ys[0] == kInf);
+    for (int i = 1; i <= 8; ++i) CHECK(std::isnan(ys[size_t(i)]));
+    CHECK(ys[9] == 0.0f);
+    CHECK(ys[10] == doctest::Approx(std::log(2.0)).epsilon(1e-7));
+    CHECK(ys[11] == doctest::Approx(std::log(64.0)).epsilon(1e-7));
+  };
+  check(apply<Vec>([](Vec v) { return log_positive(v); }, xs));
+  check(apply<VecScalar>([](VecScalar v) { return log_positive(v); }, xs));
+}
+
 // ------------------------------------------------- the native back end vs scalar
 
 // Random finite values, some of them repeated across a and b so > and == both occur.
@@ -291,6 +339,24 @@ TEST_CASE("the native SIMD back end computes what the scalar back end computes")
     for (float& v : neg) v = -std::fabs(v);
     neg[3] = -kInf, neg[5] = 0.0f, neg[9] = -88.5f;
     check_same_bits([](auto x, auto, auto) { return exp_softmax(x); }, neg, neg, neg);
+  }
+  SUBCASE("exponent and mantissa split a positive normal x into 2^e * m, m in [1, 2)") {
+    std::vector<float> pos;
+    for (float v : a) pos.push_back(std::fabs(v) * (pos.size() % 2 ? 1e-30f : 1e30f));
+    pos[0] = std::numeric_limits<float>::min(), pos[1] = std::numeric_limits<float>::max(), pos[2] = 1.0f;
+    check_same_bits([](auto x, auto, auto) { return exponent(x); }, pos, pos, pos);
+    check_same_bits([](auto x, auto, auto) { return mantissa(x); }, pos, pos, pos);
+    for (float x : pos) {
+      float e = exponent(VecScalar{x}).v, m = mantissa(VecScalar{x}).v;
+      CHECK(m >= 1.0f);
+      CHECK(m < 2.0f);
+      CHECK(std::ldexp(m, int(e)) == x);
+    }
+  }
+  SUBCASE("log_positive gives the same bits on both back ends") {
+    auto pos = a;
+    for (float& v : pos) v = std::fabs(v) + 1.0f;
+    check_same_bits([](auto x, auto, auto) { return log_positive(x); }, pos, pos, pos);
   }
   SUBCASE("hsum and hmax reduce a vector") {
     for (size_t i = 0; i + Vec::width <= a.size(); i += Vec::width) {
