@@ -285,6 +285,9 @@ template <class Row, class Src>
 void block_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n) {
   const int64_t block = std::clamp<int64_t>(kBlockFloats / Row::stride(n), 1, kBlockRows), ld = Row::stride(n);
   Scratch scratch(Row::kScratch ? block * ld : 0);
+  // Set by n alone (block, not count), so a row's bits do not depend on where a
+  // thread's chunk ends.
+  const bool vector_log = Row::kLog && block >= kVectorLogRows;
   float m[kBlockRows], s[kBlockRows];
   for (int64_t r0 = begin; r0 < end; r0 += block) {
     const int64_t count = std::min(block, end - r0);
@@ -293,15 +296,13 @@ void block_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n)
     for (int64_t b = 0; b < count; ++b) m[b] = Row::max_of(x(b), n);
     // A fully hidden row (m = -inf) gets a NaN sum here; it is zeroed below.
     for (int64_t b = 0; b < count; ++b) s[b] = Row::exp_sum(x(b), e(b), n, m[b], x(b + block));
-    // The choice depends on n alone (block, not count), so a row's bits do not
-    // depend on where a thread's chunk ends.
-    if (Row::kLog && block >= kVectorLogRows) log_sums<typename Row::Vec>(s, count);
+    if (vector_log) log_sums<typename Row::Vec>(s, count);
     for (int64_t b = 0; b < count; ++b) {
       float* yb = y + (r0 + b) * n;
       if (Src::masked && m[b] == -kInf)  // nothing visible: attend to nothing
         std::fill_n(yb, n, 0.0f);
       else if (Row::kLog)
-        Row::write(src.x + (r0 + b) * n, yb, n, m[b], block >= kVectorLogRows ? s[b] : std::log(s[b]));
+        Row::write(src.x + (r0 + b) * n, yb, n, m[b], vector_log ? s[b] : std::log(s[b]));
       else
         Row::write(e(b), yb, n, 1.0f / s[b], 0.0f);
     }
