@@ -33,13 +33,17 @@ namespace heed::simd {
 namespace detail {
 inline constexpr float kExpHi = 88.72283172607421875f;   // largest float x with exp(x) <= FLT_MAX
 inline constexpr float kExpLo = -87.33654022216796875f;  // smallest float x with exp(x) >= FLT_MIN
+// ln2 = C1 + C2, C1 with only 9 significant bits, so that n * C1 is exact for
+// the n of exp and the e of log.
+inline constexpr float kLn2C1 = 0.693359375f;
+inline constexpr float kLn2C2 = -2.12194440e-4f;
 
 // e^r with r = x - n*ln2 in [-ln2/2, ln2/2], for x already clamped to
 // [kExpLo, kExpHi] (or NaN) and n = round(x / ln2).
 template <class V>
 V exp_reduced(V x, V n) {
-  V r = fma(n, V::broadcast(-0.693359375f), x);  // - n*C1, exact
-  r = fma(n, V::broadcast(2.12194440e-4f), r);   // - n*C2, C2 < 0
+  V r = fma(n, V::broadcast(-kLn2C1), x);  // - n*C1, exact
+  r = fma(n, V::broadcast(-kLn2C2), r);
   // e^r ~ 1 + r (c1 + c2 r + ... + c5 r^4), minimax coefficients from ARM's
   // optimized-routines (v_expf).
   V p = V::broadcast(0x1.0e4020p-7f);
@@ -134,9 +138,9 @@ V log_positive(V x) {
   p = fma(p, f, V::broadcast(2.0000714765e-1f));
   p = fma(p, f, V::broadcast(-2.4999993993e-1f));
   p = fma(p, f, V::broadcast(3.3333331174e-1f));
-  V y = fma(e, V::broadcast(-2.12194440e-4f), p * z * f);  // + e C2
+  V y = fma(e, V::broadcast(detail::kLn2C2), p * z * f);
   y = fma(z, V::broadcast(-0.5f), y);
-  y = fma(e, V::broadcast(0.693359375f), f + y);  // + e C1
+  y = fma(e, V::broadcast(detail::kLn2C1), f + y);  // e C1 last: exact, and the largest term
   y = select_gt(x, V::broadcast(std::numeric_limits<float>::max()), x, y);  // +inf
   const V below_normal = V::broadcast(0x1.fffffcp-127f);                       // the largest denormal
   return select_gt(x, below_normal, y, V::broadcast(std::numeric_limits<float>::quiet_NaN()));
