@@ -38,10 +38,14 @@ std::string what_went_wrong(const Tensor& t, int64_t at) {
                         " (first at element ", at, " of ", t.shape(), ")");
 }
 
+// Each distinct input once: x - x came from one Variable, not two.
 std::string describe_inputs(const std::vector<Variable>& inputs) {
   std::string out;
   for (size_t i = 0; i < inputs.size(); ++i) {
-    if (i > 0) out += ", ";
+    bool seen = false;
+    for (size_t j = 0; j < i; ++j) seen = seen || inputs[j].impl() == inputs[i].impl();
+    if (seen) continue;
+    if (!out.empty()) out += " and ";
     out += detail::describe(inputs[i]);
   }
   return out.empty() ? "no inputs" : out;
@@ -55,12 +59,27 @@ bool anomaly_enabled() { return t_anomaly; }
 
 namespace detail {
 
-std::string describe(const Variable& v) {
-  const VariableImpl& impl = *v.impl();
+namespace {
+std::string describe(const VariableImpl& impl) {
   if (!impl.name.empty()) return concat("'", impl.name, "' ", impl.value.shape());
+  if (impl.node && impl.piece >= 0)
+    return concat("piece ", impl.piece, " ", impl.value.shape(), " of ", impl.node->op, " #",
+                  impl.node->sequence);
   if (impl.node)
     return concat("the ", impl.value.shape(), " output of ", impl.node->op, " #", impl.node->sequence);
   return concat("a ", impl.value.shape(), impl.requires_grad ? " leaf" : " constant");
+}
+}  // namespace
+
+std::string describe(const Variable& v) { return describe(*v.impl()); }
+
+std::string describe(const Edge& edge) {
+  if (edge.leaf) return describe(*edge.leaf);
+  if (!edge.node) return concat("a ", edge.shape, " constant");
+  if (edge.piece >= 0)
+    return concat("piece ", edge.piece, " ", edge.shape, " of ", edge.node->op, " #", edge.node->sequence);
+  if (!edge.node->name.empty()) return concat("'", edge.node->name, "' ", edge.shape);
+  return concat("the ", edge.shape, " output of ", edge.node->op, " #", edge.node->sequence);
 }
 
 void check_forward(const char* op, uint64_t sequence, const Tensor& value,
@@ -78,12 +97,12 @@ void check_forward(const char* op, uint64_t sequence, const Tensor& value,
 void check_backward(const Node& node, const Tensor& grad_output, const Grads& grads) {
   for (size_t i = 0; i < grads.size(); ++i) {
     if (!grads[i].defined()) continue;
-    int64_t at = first_non_finite(grads[i]);
+    int64_t at = first_non_finite(grads[i].value);
     if (at < 0) continue;
     bool received_finite = first_non_finite(grad_output) < 0;
     throw Error(concat("anomaly: the backward of ", node.op, " #", node.sequence, " produced ",
-                       what_went_wrong(grads[i], at), " in the gradient for input ", i, " (",
-                       describe(node.inputs[i]), ") from ", describe_inputs(node.inputs),
+                       what_went_wrong(grads[i].value, at), " in the gradient for its input ", i, ", ",
+                       describe(node.inputs[i]),
                        received_finite ? "; the gradient it received was finite"
                                        : "; the gradient it received was already non-finite"));
   }

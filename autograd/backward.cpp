@@ -6,8 +6,12 @@
 //  2. Visit them in reverse: a node's gradient is complete once every node that
 //     used its output has run, so its closure runs exactly once and hands each
 //     input its share, added (+=) to what other paths gave it.
-//  3. Free the graph (inputs, closures and the tensors they saved) unless
+//  3. Free the graph (edges, closures and the tensors they saved) unless
 //     retain_graph: a later backward through it is an error, not a silent zero.
+//
+// A gradient that covers only a region of its input (select, slice, narrow and
+// unbind's pieces) is added into that region of one full-size gradient, so a
+// sequence walked step by step costs O(T) in backward.
 #include <utility>
 #include <vector>
 
@@ -21,23 +25,37 @@ namespace {
 // Marks which pass last sorted a node, so no per-pass set is allocated.
 thread_local uint64_t t_pass = 0;
 
-// acc += g. A tensor we alone own is added into in place; one the caller may
-// still hold (the closure's grad_output, a saved tensor, a broadcast view) is
-// never written, so a closure may return its grad_output as is.
-void accumulate(Tensor& acc, Tensor g) {
+// A tensor only we hold, laid out row-major: safe to add into in place.
+bool owned(const Tensor& t) { return t.storage().use_count() == 1 && t.is_contiguous(); }
+
+// acc += g for a gradient of the whole input. A tensor we alone own is added
+// into in place; one the caller may still hold (the closure's grad_output, a
+// saved tensor, a broadcast view) is never written, so a closure may return its
+// grad_output as is. A leaf's grad outlives backward and optimizers update it
+// in place, so it starts as its own contiguous tensor.
+void accumulate(Tensor& acc, Tensor g, bool leaf) {
   if (!acc.defined())
-    acc = std::move(g);
-  else if (acc.storage().use_count() == 1 && acc.is_contiguous())
+    acc = leaf && !owned(g) ? clone(g) : std::move(g);
+  else if (owned(acc))
     add_(acc, g);
   else
     acc = add(acc, g);
 }
 
-// A leaf's grad outlives backward and optimizers update it in place, so it must
-// be its own contiguous tensor.
-void accumulate_leaf(Tensor& acc, Tensor g) {
-  if (!acc.defined() && !(g.storage().use_count() == 1 && g.is_contiguous())) g = clone(g);
-  accumulate(acc, std::move(g));
+// acc[region] += g for the gradient of a region only: acc becomes a full-size
+// tensor we own (zeros at first, once) and g is added into the region's view,
+// O(size of g) instead of O(size of acc).
+void accumulate_region(Tensor& acc, const Shape& full, const std::vector<Region>& path, const Tensor& g,
+                       const detail::Node& node, size_t input) {
+  if (!acc.defined())
+    acc = zeros(full);
+  else if (!owned(acc))
+    acc = clone(acc);
+  Tensor target = acc;
+  for (const Region& r : path) target = r.of(target);
+  HEED_CHECK(target.shape() == g.shape(), "backward: ", node.op, " #", node.sequence, " gave input ", input,
+             " a gradient of shape ", g.shape(), " for a region of shape ", target.shape());
+  add_(target, g);
 }
 
 std::string freed_message(const detail::Node& node) {
@@ -61,7 +79,7 @@ std::vector<detail::Node*> topological_order(detail::Node* root) {
       stack.pop_back();
       continue;
     }
-    detail::Node* child = node->inputs[next++].impl()->producer();
+    detail::Node* child = node->inputs[next++].node.get();
     if (!child || child->visited == pass) continue;
     HEED_CHECK(!child->freed, freed_message(*child));
     child->visited = pass;
@@ -91,7 +109,7 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
     seed = ones(shape());
   }
   if (!out.node) {  // a leaf: d self / d self = 1
-    accumulate_leaf(out.grad, seed);
+    accumulate(out.grad, seed, /*leaf=*/true);
     return;
   }
   detail::Node* root = out.producer();
@@ -99,28 +117,45 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
 
   std::vector<detail::Node*> order = topological_order(root);
   bool anomaly = anomaly_enabled();
-  root->grad = seed;
+  if (out.piece >= 0)  // one piece of unbind's output: the rest of the whole get zeros
+    accumulate_region(root->grad, root->shape, {{.dim = root->piece_dim, .start = out.piece, .select = true}},
+                      seed, *root, 0);
+  else
+    root->grad = seed;
   try {
     for (size_t k = order.size(); k-- > 0;) {
       detail::Node& node = *order[k];
       Tensor grad_output = std::move(node.grad);
       if (!grad_output.defined()) continue;  // every path here returned "no gradient"
-      Grads grads = node.backward(grad_output);
+      Grads grads;
+      try {
+        grads = node.backward(grad_output);
+      } catch (const detail::SavedTensorModified& e) {
+        throw Error(detail::concat("backward: ", node.op, " #", node.sequence, " saved ", e.what()));
+      }
       if (!retain_graph) node.backward = nullptr;  // its saved tensors go now, not at the end
       HEED_CHECK(grads.size() == node.inputs.size(), "backward: the backward of ", node.op, " #",
                  node.sequence, " returned ", grads.size(), " gradients for its ", node.inputs.size(),
                  " inputs");
       if (anomaly) detail::check_backward(node, grad_output, grads);
       for (size_t i = 0; i < grads.size(); ++i) {
-        detail::VariableImpl& input = *node.inputs[i].impl();
-        if (!grads[i].defined() || !input.requires_grad) continue;
-        HEED_CHECK(grads[i].shape() == input.value.shape(), "backward: ", node.op, " #", node.sequence,
-                   " gave input ", i, " a gradient of shape ", grads[i].shape(), " but that input has shape ",
-                   input.value.shape());
-        if (input.node)
-          accumulate(input.node->grad, std::move(grads[i]));
-        else
-          accumulate_leaf(input.grad, std::move(grads[i]));
+        const detail::Edge& edge = node.inputs[i];
+        Grad& g = grads[i];
+        if (!g.defined() || !edge.leads_somewhere()) continue;
+        Tensor& acc = edge.node ? edge.node->grad : edge.leaf->grad;
+        if (edge.piece < 0 && !g.has_region) {
+          HEED_CHECK(g.value.shape() == edge.shape, "backward: ", node.op, " #", node.sequence,
+                     " gave input ", i, " a gradient of shape ", g.value.shape(),
+                     " but that input has shape ", edge.shape);
+          accumulate(acc, std::move(g.value), /*leaf=*/!edge.node);
+          continue;
+        }
+        std::vector<Region> path;  // from acc's full shape down to g's
+        if (edge.piece >= 0)
+          path.push_back({.dim = edge.node->piece_dim, .start = edge.piece, .select = true});
+        if (g.has_region) path.push_back(g.region);
+        accumulate_region(acc, edge.node ? edge.node->shape : edge.leaf->value.shape(), path, g.value, node,
+                          i);
       }
     }
   } catch (...) {

@@ -63,6 +63,9 @@ Variable permute(const Variable& x, const std::vector<int64_t>& dims);
 Variable slice(const Variable& x, int64_t dim, int64_t start, int64_t end, int64_t step = 1);
 Variable narrow(const Variable& x, int64_t dim, int64_t start, int64_t length);
 Variable select(const Variable& x, int64_t dim, int64_t index);
+// One op for every index of dim: x: (B, T, D), dim 1  ->  T Variables (B, D).
+// Walk a sequence with it; its backward is one stack of the pieces' gradients.
+std::vector<Variable> unbind(const Variable& x, int64_t dim);
 Variable expand(const Variable& x, const Shape& shape);
 Variable unsqueeze(const Variable& x, int64_t dim);
 Variable squeeze(const Variable& x, int64_t dim);
@@ -76,7 +79,8 @@ Variable masked_softmax(const Variable& x, const Tensor& mask, int64_t dim);
 
 // ------------------------------------------------------------- selection, joining
 // Index and mask tensors are constants: only x (a, b, the xs) get gradients.
-// split and chunk record one op per piece; their gradients add up in x.
+// split and chunk record one op per piece; each piece's gradient is added into
+// its own region of x's.
 Variable masked_fill(const Variable& x, const Tensor& mask, float value);
 Variable where(const Tensor& cond, const Variable& a, const Variable& b);
 Variable gather(const Variable& x, int64_t dim, const Tensor& index);

@@ -2,7 +2,9 @@
 //
 // A unary op y = f(x) has the local derivative f'(x), so d loss/dx = grad * f'(x),
 // elementwise, with every tensor the shape of x. Where f' is cheaper to write with
-// y than with x (exp, tanh, sigmoid), the closure saves y.
+// y than with x (exp, tanh, sigmoid), the closure saves y. Each op saves only
+// the tensors its backward reads (as Saved, so an in-place write to one is
+// caught), and a binary op only those the gradients that are needed read.
 //
 // A binary op broadcasts: a: (3, 1) and b: (4,) give out: (3, 4). Each element of
 // a was used 4 times, so its gradient is the sum of those 4 uses: the output's
@@ -24,26 +26,26 @@ Variable neg(const Variable& x) {
 
 Variable exp(const Variable& x) {
   Tensor y = exp(x.value());
-  return record("exp", y, {x}, [y](const Tensor& grad) {
+  return record("exp", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
     return Grads{grad * y};  // d e^x/dx = e^x
   });
 }
 
 Variable log(const Variable& x) {
-  return record("log", log(x.value()), {x}, [x = x.value()](const Tensor& grad) {
+  return record("log", log(x.value()), {x}, [x = Saved(x.value(), "its input")](const Tensor& grad) {
     return Grads{grad / x};  // d log x/dx = 1/x
   });
 }
 
 Variable sqrt(const Variable& x) {
   Tensor y = sqrt(x.value());
-  return record("sqrt", y, {x}, [y](const Tensor& grad) {
+  return record("sqrt", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
     return Grads{grad / (2.0f * y)};  // d sqrt(x)/dx = 1 / (2 sqrt(x))
   });
 }
 
 Variable abs(const Variable& x) {
-  return record("abs", abs(x.value()), {x}, [x = x.value()](const Tensor& grad) {
+  return record("abs", abs(x.value()), {x}, [x = Saved(x.value(), "its input")](const Tensor& grad) {
     Tensor zero = scalar(0.0f);
     return Grads{grad * (gt(x, zero) - lt(x, zero))};  // sign(x), taken as 0 at the kink
   });
@@ -51,7 +53,7 @@ Variable abs(const Variable& x) {
 
 Variable tanh(const Variable& x) {
   Tensor y = tanh(x.value());
-  return record("tanh", y, {x}, [y](const Tensor& grad) {
+  return record("tanh", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
     // d tanh(x)/dx = 1 - tanh(x)^2, fused into one pass over grad and y
     return Grads{map2(grad, y, "tanh backward", [](float g, float t) { return g * (1.0f - t * t); })};
   });
@@ -59,7 +61,7 @@ Variable tanh(const Variable& x) {
 
 Variable sigmoid(const Variable& x) {
   Tensor y = sigmoid(x.value());
-  return record("sigmoid", y, {x}, [y](const Tensor& grad) {
+  return record("sigmoid", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
     // d s(x)/dx = s(x) (1 - s(x)), fused into one pass
     return Grads{map2(grad, y, "sigmoid backward", [](float g, float s) { return g * s * (1.0f - s); })};
   });
@@ -67,7 +69,7 @@ Variable sigmoid(const Variable& x) {
 
 Variable relu(const Variable& x) {
   Tensor y = relu(x.value());
-  return record("relu", y, {x}, [y](const Tensor& grad) {
+  return record("relu", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
     return Grads{grad * gt(y, scalar(0.0f))};  // 1 where x > 0, else 0
   });
 }
@@ -75,8 +77,9 @@ Variable relu(const Variable& x) {
 // gelu(x) = 0.5 x (1 + t),  t = tanh(u),  u = c (x + 0.044715 x^3),  c = sqrt(2/pi)
 // gelu'(x) = 0.5 (1 + t) + 0.5 x (1 - t^2) c (1 + 3 * 0.044715 x^2)
 Variable gelu(const Variable& x) {
-  return record("gelu", gelu(x.value()), {x}, [x = x.value()](const Tensor& grad) {
+  return record("gelu", gelu(x.value()), {x}, [saved = Saved(x.value(), "its input")](const Tensor& grad) {
     constexpr float c = 0.7978845608028654f, k = 0.044715f;
+    const Tensor& x = saved;
     Tensor x2 = x * x;
     Tensor t = tanh(c * x * (1.0f + k * x2));
     Tensor local = 0.5f * (1.0f + t) + 0.5f * x * (1.0f - t * t) * c * (1.0f + 3.0f * k * x2);
@@ -85,9 +88,10 @@ Variable gelu(const Variable& x) {
 }
 
 Variable pow(const Variable& x, float exponent) {
-  return record("pow", pow(x.value(), exponent), {x}, [x = x.value(), exponent](const Tensor& grad) {
-    return Grads{grad * (exponent * pow(x, exponent - 1.0f))};  // d x^p/dx = p x^(p-1)
-  });
+  return record("pow", pow(x.value(), exponent), {x},
+                [x = Saved(x.value(), "its input"), exponent](const Tensor& grad) {
+                  return Grads{grad * (exponent * pow(x, exponent - 1.0f))};  // d x^p/dx = p x^(p-1)
+                });
 }
 
 // ------------------------------------------------------------- binary, broadcasting
@@ -105,42 +109,51 @@ Variable sub(const Variable& a, const Variable& b) {
                 });
 }
 
-// A constant operand (a mask, a scale) needs no gradient, so none is computed.
+// A constant operand (a mask, a scale) needs no gradient, so none is computed,
+// and the other operand, which only that gradient reads, is not saved.
 Variable mul(const Variable& a, const Variable& b) {
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   return record("mul", mul(a.value(), b.value()), {a, b},
-                [a = a.value(), b = b.value(), need_a = a.requires_grad(),
-                 need_b = b.requires_grad()](const Tensor& grad) {
-                  return Grads{need_a ? unbroadcast(grad * b, a.shape()) : Tensor(),   // d(ab)/da = b
-                               need_b ? unbroadcast(grad * a, b.shape()) : Tensor()};  // d(ab)/db = a
+                [sa = a.shape(), sb = b.shape(), a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
+                 b = Saved(need_a ? b.value() : Tensor(), "its input 1")](const Tensor& grad) {
+                  const Tensor &av = a, &bv = b;
+                  return Grads{bv.defined() ? unbroadcast(grad * bv, sa) : Tensor(),   // d(ab)/da = b
+                               av.defined() ? unbroadcast(grad * av, sb) : Tensor()};  // d(ab)/db = a
                 });
 }
 
 Variable div(const Variable& a, const Variable& b) {
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
   Tensor y = div(a.value(), b.value());
   return record("div", y, {a, b},
-                [y, sa = a.shape(), b = b.value(), need_a = a.requires_grad(),
-                 need_b = b.requires_grad()](const Tensor& grad) {
-                  Tensor grad_over_b = grad / b;
-                  return Grads{
-                      need_a ? unbroadcast(grad_over_b, sa) : Tensor(),               // d(a/b)/da = 1/b
-                      need_b ? unbroadcast(-grad_over_b * y, b.shape()) : Tensor()};  // d(a/b)/db = -a/b^2
+                [need_a, sa = a.shape(), y = Saved(need_b ? y : Tensor(), "its output"),
+                 b = Saved(b.value(), "its input 1")](const Tensor& grad) {
+                  const Tensor &yv = y, &bv = b;
+                  Tensor grad_over_b = grad / bv;
+                  return Grads{need_a ? unbroadcast(grad_over_b, sa) : Tensor(),  // d(a/b)/da = 1/b
+                               yv.defined() ? unbroadcast(-grad_over_b * yv, bv.shape())
+                                            : Tensor()};  // d(a/b)/db = -a/b^2
                 });
 }
 
 // The larger input gets the gradient; at a tie, a does (as the forward picks a).
 Variable maximum(const Variable& a, const Variable& b) {
   return record(
-      "maximum", maximum(a.value(), b.value()), {a, b}, [a = a.value(), b = b.value()](const Tensor& grad) {
-        Tensor a_wins = ge(a, b);
-        return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
+      "maximum", maximum(a.value(), b.value()), {a, b},
+      [a = Saved(a.value(), "its input 0"), b = Saved(b.value(), "its input 1")](const Tensor& grad) {
+        const Tensor &av = a, &bv = b;
+        Tensor a_wins = ge(av, bv);
+        return Grads{unbroadcast(grad * a_wins, av.shape()), unbroadcast(grad * (1.0f - a_wins), bv.shape())};
       });
 }
 
 Variable minimum(const Variable& a, const Variable& b) {
   return record(
-      "minimum", minimum(a.value(), b.value()), {a, b}, [a = a.value(), b = b.value()](const Tensor& grad) {
-        Tensor a_wins = le(a, b);
-        return Grads{unbroadcast(grad * a_wins, a.shape()), unbroadcast(grad * (1.0f - a_wins), b.shape())};
+      "minimum", minimum(a.value(), b.value()), {a, b},
+      [a = Saved(a.value(), "its input 0"), b = Saved(b.value(), "its input 1")](const Tensor& grad) {
+        const Tensor &av = a, &bv = b;
+        Tensor a_wins = le(av, bv);
+        return Grads{unbroadcast(grad * a_wins, av.shape()), unbroadcast(grad * (1.0f - a_wins), bv.shape())};
       });
 }
 
@@ -164,9 +177,10 @@ Variable operator-(float a, const Variable& b) {
 Variable operator*(float a, const Variable& b) { return b * a; }
 Variable operator/(float a, const Variable& b) {
   Tensor y = a / b.value();
-  return record("div", y, {b}, [y, b = b.value()](const Tensor& grad) {
-    return Grads{-grad * y / b};  // d(a/b)/db = -a/b^2 = -y/b
-  });
+  return record("div", y, {b},
+                [y = Saved(y, "its output"), b = Saved(b.value(), "its input")](const Tensor& grad) {
+                  return Grads{-grad * y / b};  // d(a/b)/db = -a/b^2 = -y/b
+                });
 }
 
 Variable operator-(const Variable& x) { return neg(x); }

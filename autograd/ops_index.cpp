@@ -18,7 +18,7 @@ using detail::unbroadcast;
 // Where the mask hides an element, the output is the constant `value`: no gradient.
 Variable masked_fill(const Variable& x, const Tensor& mask, float value) {
   return record("masked_fill", masked_fill(x.value(), mask, value), {x},
-                [mask, shape = x.shape()](const Tensor& grad) {
+                [mask = Saved(mask, "its mask"), shape = x.shape()](const Tensor& grad) {
                   return Grads{unbroadcast(masked_fill(grad, mask, 0.0f), shape)};
                 });
 }
@@ -27,7 +27,7 @@ Variable masked_fill(const Variable& x, const Tensor& mask, float value) {
 Variable where(const Tensor& cond, const Variable& a, const Variable& b) {
   return record(
       "where", where(cond, a.value(), b.value()), {a, b},
-      [cond, sa = a.shape(), sb = b.shape()](const Tensor& grad) {
+      [cond = Saved(cond, "its condition"), sa = a.shape(), sb = b.shape()](const Tensor& grad) {
         Tensor zero = scalar(0.0f);
         return Grads{unbroadcast(where(cond, grad, zero), sa), unbroadcast(where(cond, zero, grad), sb)};
       });
@@ -37,7 +37,7 @@ Variable where(const Tensor& cond, const Variable& a, const Variable& b) {
 // out[i][j] = x[i][index[i][j]] (dim 1)  =>  d loss/dx[i][index[i][j]] += grad[i][j]
 Variable gather(const Variable& x, int64_t dim, const Tensor& index) {
   return record("gather", gather(x.value(), dim, index), {x},
-                [shape = x.shape(), dim, index](const Tensor& grad) {
+                [shape = x.shape(), dim, index = Saved(index, "its index")](const Tensor& grad) {
                   return Grads{scatter_add(shape, dim, index, grad)};
                 });
 }
@@ -46,7 +46,7 @@ Variable gather(const Variable& x, int64_t dim, const Tensor& index) {
 // the sum of grad over every (b, t) that picked v.
 Variable index_select(const Variable& x, int64_t dim, const Tensor& index) {
   return record("index_select", index_select(x.value(), dim, index), {x},
-                [shape = x.shape(), dim, index](const Tensor& grad) {
+                [shape = x.shape(), dim, index = Saved(index, "its index")](const Tensor& grad) {
                   return Grads{index_add(shape, dim, index, grad)};
                 });
 }
@@ -94,7 +94,7 @@ Variable stack(const std::vector<Variable>& xs, int64_t dim) {
 namespace {
 
 // The pieces tensor split/chunk cut, each recorded as a narrow of x: a piece's
-// gradient lands in its own part of x's, and the pieces' gradients add up there.
+// gradient is added into its own region of x's.
 std::vector<Variable> pieces_of(const Variable& x, const std::vector<Tensor>& pieces, int64_t dim,
                                 const char* op) {
   int64_t d = wrap_dim(dim, x.dim(), op);
@@ -103,11 +103,10 @@ std::vector<Variable> pieces_of(const Variable& x, const std::vector<Tensor>& pi
   int64_t at = 0;
   for (const Tensor& piece : pieces) {
     int64_t length = piece.size(d);
-    out.push_back(record(op, piece, {x}, [shape = x.shape(), d, at, length](const Tensor& grad) {
-      Tensor full = zeros(shape);
-      copy_(narrow(full, d, at, length), grad);
-      return Grads{full};
-    }));
+    out.push_back(record(op, piece, {x},
+                         [region = Region{.dim = d, .start = at, .end = at + length}](const Tensor& grad) {
+                           return Grads{{grad, region}};
+                         }));
     at += length;
   }
   return out;

@@ -13,24 +13,31 @@ namespace heed {
 // times a weight b (K, N)) are summed back to the input's shape.
 // A 1-D operand acts as a matrix, (K,) as a (1, K) row for a or a (K, 1) column
 // for b; the backward works on those matrices and reshapes at the end.
+// Each gradient reads only the other operand: a is saved only if b needs a
+// gradient, and b only if a does.
 Variable matmul(const Variable& a, const Variable& b) {
   Tensor out = matmul(a.value(), b.value());
-  return record(
-      "matmul", out, {a, b},
-      [a = a.value(), b = b.value(), need_a = a.requires_grad(),
-       need_b = b.requires_grad()](const Tensor& grad) {
-        Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
-        Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
-        Tensor g = grad;  // put back the dims a 1-D operand dropped
-        if (a.dim() == 1) g = unsqueeze(g, g.dim() - (b.dim() == 1 ? 0 : 1));
-        if (b.dim() == 1) g = unsqueeze(g, g.dim());
-        Tensor grad_a, grad_b;
-        if (need_a)
-          grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2.shape()), a.shape());
-        if (need_b)
-          grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2.shape()), b.shape());
-        return Grads{grad_a, grad_b};
-      });
+  const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  return record("matmul", out, {a, b},
+                [sa = a.shape(), sb = b.shape(), a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
+                 b = Saved(need_a ? b.value() : Tensor(), "its input 1")](const Tensor& grad) {
+                  const bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
+                  Tensor g = grad;  // put back the dims a 1-D operand dropped
+                  if (a_vec) g = unsqueeze(g, g.dim() - (b_vec ? 0 : 1));
+                  if (b_vec) g = unsqueeze(g, g.dim());
+                  Tensor grad_a, grad_b;
+                  if (const Tensor& bv = b; bv.defined()) {
+                    Tensor b2 = b_vec ? unsqueeze(bv, 1) : bv;
+                    Shape a2 = a_vec ? Shape{1, sa[0]} : sa;
+                    grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2), sa);
+                  }
+                  if (const Tensor& av = a; av.defined()) {
+                    Tensor a2 = a_vec ? unsqueeze(av, 0) : av;
+                    Shape b2 = b_vec ? Shape{sb[0], 1} : sb;
+                    grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2), sb);
+                  }
+                  return Grads{grad_a, grad_b};
+                });
 }
 
 // ------------------------------------------------------------- softmax
@@ -39,7 +46,7 @@ Variable matmul(const Variable& a, const Variable& b) {
 // one pass, never the n x n Jacobian.
 Variable softmax(const Variable& x, int64_t dim) {
   Tensor y = softmax(x.value(), dim);
-  return record("softmax", y, {x}, [y, dim](const Tensor& grad) {
+  return record("softmax", y, {x}, [y = Saved(y, "its output"), dim](const Tensor& grad) {
     return Grads{y * (grad - sum(grad * y, {dim}, /*keepdim=*/true))};
   });
 }
@@ -48,7 +55,7 @@ Variable softmax(const Variable& x, int64_t dim) {
 //   d loss/dx = grad - softmax(x) * sum(grad),  softmax(x) = exp(y).
 Variable log_softmax(const Variable& x, int64_t dim) {
   Tensor y = log_softmax(x.value(), dim);
-  return record("log_softmax", y, {x}, [y, dim](const Tensor& grad) {
+  return record("log_softmax", y, {x}, [y = Saved(y, "its output"), dim](const Tensor& grad) {
     return Grads{grad - exp(y) * sum(grad, {dim}, /*keepdim=*/true)};
   });
 }
@@ -57,7 +64,7 @@ Variable log_softmax(const Variable& x, int64_t dim) {
 // and a fully hidden row (all y = 0) gives zeros, never NaN.
 Variable masked_softmax(const Variable& x, const Tensor& mask, int64_t dim) {
   Tensor y = masked_softmax(x.value(), mask, dim);
-  return record("masked_softmax", y, {x}, [y, dim](const Tensor& grad) {
+  return record("masked_softmax", y, {x}, [y = Saved(y, "its output"), dim](const Tensor& grad) {
     return Grads{y * (grad - sum(grad * y, {dim}, /*keepdim=*/true))};
   });
 }

@@ -65,7 +65,10 @@ void check_logits(const Variable& logits, const char* op) {
 // logits: (N, C), target: (N,). With lsm = log_softmax(logits) and the target
 // distribution q_i = (1 - e) onehot(t_i) + e / C,
 //   loss_i = -sum_j q_ij lsm_ij      d loss_i / d logits_i = softmax(logits_i) - q_i
-// An ignored row has loss 0 and gradient 0.
+// An ignored row has loss 0 and gradient 0. A -inf logit (a masked class) has
+// lsm = -inf: without smoothing its term is never formed (0 * -inf would be
+// NaN); with smoothing e > 0 the loss is +inf, as in PyTorch, whose smoothing
+// term sums every lsm_ij too. The gradient stays finite either way.
 Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index,
                        float label_smoothing, Reduction reduction) {
   check_logits(logits, "cross_entropy");
@@ -78,15 +81,20 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] == ignore_index) continue;
     const float* row = lsm.data() + i * c;
-    double all = 0;
-    for (int64_t j = 0; j < c; ++j) all += row[j];
-    losses.data()[i] = float(-(1.0 - e) * row[ids[i]] - e / double(c) * all);
+    double loss = -(1.0 - e) * row[ids[i]];
+    if (e > 0.0f) {
+      double all = 0;
+      for (int64_t j = 0; j < c; ++j) all += row[j];
+      loss -= e / double(c) * all;
+    }
+    losses.data()[i] = float(loss);
   }
   int64_t counted = 0;
   Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
   return record("cross_entropy", out, {logits},
-                [lsm, ids = std::move(ids), ignore_index, e,
+                [saved = Saved(lsm, "its log-softmax"), ids = std::move(ids), ignore_index, e,
                  weights = RowWeights{reduction, counted}](const Tensor& grad_output) {
+                  const Tensor& lsm = saved;
                   const int64_t n = lsm.size(0), c = lsm.size(1);
                   Tensor grad = contiguous(grad_output);
                   Tensor dlogits = zeros(lsm.shape());
@@ -166,27 +174,37 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
       out[j] = h[j] * w.data()[j] + b.data()[j];
     }
   }
-  return record("layer_norm", y, {x, weight, bias}, [xhat, rstd, w, rows, d](const Tensor& grad_output) {
-    Tensor grad = contiguous(grad_output);
-    Tensor dx = empty(xhat.shape()), dw = zeros({d}), db = zeros({d});
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* g = grad.data() + r * d;
-      const float* h = xhat.data() + r * d;
-      double mean_dxhat = 0, mean_dxhat_xhat = 0;
-      for (int64_t j = 0; j < d; ++j) {
-        float dxhat = g[j] * w.data()[j];
-        mean_dxhat += dxhat;
-        mean_dxhat_xhat += dxhat * h[j];
-        dw.data()[j] += g[j] * h[j];
-        db.data()[j] += g[j];
-      }
-      const float m1 = float(mean_dxhat / double(d)), m2 = float(mean_dxhat_xhat / double(d));
-      const float s = rstd.data()[r];
-      float* out = dx.data() + r * d;
-      for (int64_t j = 0; j < d; ++j) out[j] = s * (g[j] * w.data()[j] - m1 - h[j] * m2);
-    }
-    return Grads{dx, dw, db};
-  });
+  // dx reads xhat, rstd and weight; dweight reads xhat; dbias reads nothing saved.
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.requires_grad();
+  return record("layer_norm", y, {x, weight, bias},
+                [need_x, need_w, need_b, rows, d,
+                 xhat = Saved(need_x || need_w ? xhat : Tensor(), "its normalized input"),
+                 rstd = Saved(need_x ? rstd : Tensor(), "its 1/std"),
+                 w = Saved(need_x ? w : Tensor(), "its input 1 (weight)")](const Tensor& grad_output) {
+                  Tensor grad = contiguous(grad_output);
+                  Tensor dx, dw, db;
+                  if (need_b) db = sum(reshape(grad, {rows, d}), {0});
+                  if (need_w) dw = sum(reshape(grad * xhat, {rows, d}), {0});
+                  if (need_x) {
+                    const Tensor &h_all = xhat, &s_all = rstd, &wv = w;
+                    dx = empty(grad.shape());
+                    for (int64_t r = 0; r < rows; ++r) {
+                      const float* g = grad.data() + r * d;
+                      const float* h = h_all.data() + r * d;
+                      double mean_dxhat = 0, mean_dxhat_xhat = 0;
+                      for (int64_t j = 0; j < d; ++j) {
+                        float dxhat = g[j] * wv.data()[j];
+                        mean_dxhat += dxhat;
+                        mean_dxhat_xhat += dxhat * h[j];
+                      }
+                      const float m1 = float(mean_dxhat / double(d)), m2 = float(mean_dxhat_xhat / double(d));
+                      const float s = s_all.data()[r];
+                      float* out = dx.data() + r * d;
+                      for (int64_t j = 0; j < d; ++j) out[j] = s * (g[j] * wv.data()[j] - m1 - h[j] * m2);
+                    }
+                  }
+                  return Grads{dx, dw, db};
+                });
 }
 
 // ------------------------------------------------------------- dropout
@@ -198,7 +216,8 @@ Variable dropout(const Variable& x, float p, bool training, Generator& gen) {
   Tensor mask = rand(x.shape(), gen);  // uniform on [0, 1): kept when >= p
   const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
   for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = mask.data()[i] >= p ? scale : 0.0f;
-  return record("dropout", x.value() * mask, {x}, [mask](const Tensor& grad) { return Grads{grad * mask}; });
+  return record("dropout", x.value() * mask, {x},
+                [mask = Saved(mask, "its mask")](const Tensor& grad) { return Grads{grad * mask}; });
 }
 
 // ------------------------------------------------------------- embedding
@@ -210,7 +229,7 @@ Variable embedding(const Variable& weight, const Tensor& ids, int64_t padding_id
   HEED_CHECK(padding_idx < weight.size(0), "embedding: padding_idx ", padding_idx, " is out of range for ",
              weight.size(0), " rows");
   return record("embedding", index_select(weight.value(), 0, ids), {weight},
-                [shape = weight.shape(), ids, padding_idx](const Tensor& grad) {
+                [shape = weight.shape(), ids = Saved(ids, "its ids"), padding_idx](const Tensor& grad) {
                   Tensor dweight = index_add(shape, 0, ids, grad);
                   if (padding_idx >= 0) fill_(select(dweight, 0, padding_idx), 0.0f);
                   return Grads{dweight};

@@ -45,7 +45,8 @@ Variable mean(const Variable& x, const std::vector<int64_t>& dims, bool keepdim)
 Variable var(const Variable& x, const std::vector<int64_t>& dims, bool unbiased, bool keepdim) {
   return record(
       "var", var(x.value(), dims, unbiased, keepdim), {x},
-      [x = x.value(), dims, unbiased](const Tensor& grad) {
+      [saved = Saved(x.value(), "its input"), dims, unbiased](const Tensor& grad) {
+        const Tensor& x = saved;
         float n = float(reduced_count(x.shape(), dims));
         Tensor centered = x - mean(x, dims, /*keepdim=*/true);
         return Grads{spread(grad, x.shape(), dims) * centered * (2.0f / (n - (unbiased ? 1.0f : 0.0f)))};
@@ -55,20 +56,25 @@ Variable var(const Variable& x, const std::vector<int64_t>& dims, bool unbiased,
 // The maximum's gradient goes to the elements equal to it, split evenly on a tie.
 Variable amax(const Variable& x, const std::vector<int64_t>& dims, bool keepdim) {
   Tensor y = amax(x.value(), dims, keepdim);
-  return record("amax", y, {x}, [x = x.value(), y, dims](const Tensor& grad) {
-    Tensor winners = eq(x, spread(y, x.shape(), dims));
-    Tensor ties = sum(winners, dims, /*keepdim=*/true);
-    return Grads{spread(grad, x.shape(), dims) * winners / ties};
-  });
+  return record(
+      "amax", y, {x},
+      [saved_x = Saved(x.value(), "its input"), saved_y = Saved(y, "its output"), dims](const Tensor& grad) {
+        const Tensor &x = saved_x, &y = saved_y;
+        Tensor winners = eq(x, spread(y, x.shape(), dims));
+        Tensor ties = sum(winners, dims, /*keepdim=*/true);
+        return Grads{spread(grad, x.shape(), dims) * winners / ties};
+      });
 }
 
 // Only the element max picked (the first maximum) gets the gradient.
 Variable max(const Variable& x, int64_t dim, bool keepdim) {
   MaxResult m = max(x.value(), dim, /*keepdim=*/true);
   Tensor values = keepdim ? m.values : squeeze(m.values, dim);
-  return record("max", values, {x}, [shape = x.shape(), indices = m.indices, dim](const Tensor& grad) {
-    return Grads{scatter_add(shape, dim, indices, reshape(grad, indices.shape()))};
-  });
+  return record("max", values, {x},
+                [shape = x.shape(), saved = Saved(m.indices, "its indices"), dim](const Tensor& grad) {
+                  const Tensor& indices = saved;
+                  return Grads{scatter_add(shape, dim, indices, reshape(grad, indices.shape()))};
+                });
 }
 
 }  // namespace heed

@@ -40,32 +40,39 @@ Variable permute(const Variable& x, const std::vector<int64_t>& dims) {
 }
 
 // x: (..., n, ...)  ->  out: (..., m, ...). The gradient is zero except at the
-// elements the slice kept, which are reached by slicing a zero tensor the same way.
+// elements the view kept: the backward returns the gradient of that region only,
+// and backward() adds it into the region of x's gradient, in place.
 Variable slice(const Variable& x, int64_t dim, int64_t start, int64_t end, int64_t step) {
-  return record("slice", slice(x.value(), dim, start, end, step), {x},
-                [shape = x.shape(), dim, start, end, step](const Tensor& grad) {
-                  Tensor full = zeros(shape);
-                  copy_(slice(full, dim, start, end, step), grad);
-                  return Grads{full};
+  Tensor y = slice(x.value(), dim, start, end, step);
+  return record("slice", y, {x},
+                [region = Region{.dim = dim, .start = start, .end = end, .step = step}](const Tensor& grad) {
+                  return Grads{{grad, region}};
                 });
 }
 
 Variable narrow(const Variable& x, int64_t dim, int64_t start, int64_t length) {
-  return record("narrow", narrow(x.value(), dim, start, length), {x},
-                [shape = x.shape(), dim, start, length](const Tensor& grad) {
-                  Tensor full = zeros(shape);
-                  copy_(narrow(full, dim, start, length), grad);
-                  return Grads{full};
+  Tensor y = narrow(x.value(), dim, start, length);  // checks the range
+  return record("narrow", y, {x},
+                [region = Region{.dim = dim, .start = start, .end = start + length}](const Tensor& grad) {
+                  return Grads{{grad, region}};
                 });
 }
 
 Variable select(const Variable& x, int64_t dim, int64_t index) {
-  return record("select", select(x.value(), dim, index), {x},
-                [shape = x.shape(), dim, index](const Tensor& grad) {
-                  Tensor full = zeros(shape);
-                  copy_(select(full, dim, index), grad);
-                  return Grads{full};
+  Tensor y = select(x.value(), dim, index);
+  return record("select", y, {x},
+                [region = Region{.dim = dim, .start = index, .select = true}](const Tensor& grad) {
+                  return Grads{{grad, region}};
                 });
+}
+
+// x: (B, T, D), dim 1  ->  T pieces (B, D), all made by one node: their
+// gradients land in place in one (B, T, D) tensor (zeros where a piece got
+// none), which is x's gradient as it stands.
+std::vector<Variable> unbind(const Variable& x, int64_t dim) {
+  int64_t d = wrap_dim(dim, x.dim(), "unbind");
+  return record_pieces("unbind", unbind(x.value(), d), x.shape(), d, x,
+                       [](const Tensor& grad) { return Grads{grad}; });
 }
 
 // x: (3, 1)  ->  out: (2, 3, 4): each element was used 2 * 4 times.

@@ -7,6 +7,7 @@
 
 #include "autograd/anomaly.h"
 #include "autograd/graph.h"
+#include "tensor/ops.h"
 
 namespace heed {
 namespace {
@@ -29,27 +30,27 @@ int64_t live_nodes() { return g_live_nodes.load(std::memory_order_relaxed); }
 uint64_t next_sequence() { return ++t_sequence; }
 void restart_sequence() { t_sequence = 0; }
 
-Node::Node(const char* op, const Shape& shape, std::vector<Variable> inputs, BackwardFn backward,
+Node::Node(const char* op, const Shape& shape, std::vector<Edge> inputs, BackwardFn backward,
            uint64_t sequence)
     : op(op), shape(shape), inputs(std::move(inputs)), backward(std::move(backward)), sequence(sequence) {
   g_live_nodes.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Destroying a chain naively recurses: output -> node -> input -> its node -> ...
-// Instead, inputs that only this chain still holds hand their own inputs over to
-// a local stack before they die, so each node is destroyed with no inputs left.
+// Destroying a chain naively recurses: output -> node -> its input's node -> ...
+// Instead, a node that only this chain still holds hands its own input nodes
+// over to a local stack before it dies, so each dies with no inputs left.
 Node::~Node() {
   g_live_nodes.fetch_sub(1, std::memory_order_relaxed);
-  std::vector<Variable> pending = std::move(inputs);
+  std::vector<std::shared_ptr<Node>> pending;
+  for (Edge& e : inputs)
+    if (e.node) pending.push_back(std::move(e.node));
   while (!pending.empty()) {
-    Variable v = std::move(pending.back());
+    std::shared_ptr<Node> node = std::move(pending.back());
     pending.pop_back();
-    const auto& impl = v.impl();
-    if (impl && impl.use_count() == 1 && impl->node) {
-      for (Variable& input : impl->node->inputs) pending.push_back(std::move(input));
-      impl->node->inputs.clear();
-    }
-  }  // v, and the node it alone held, die here with nothing behind them
+    if (node.use_count() == 1)
+      for (Edge& e : node->inputs)
+        if (e.node) pending.push_back(std::move(e.node));
+  }  // node dies here with nothing behind it
 }
 
 void Node::release() {
@@ -62,19 +63,86 @@ void Node::release() {
 }  // namespace detail
 
 // ------------------------------------------------------------- recording
+namespace {
+
+// Edges to what each input's gradient feeds, or nullptr when no input needs one
+// (then nothing is recorded).
+std::vector<detail::Edge> edges_to(const std::vector<Variable>& inputs) {
+  if (!t_grad_enabled) return {};
+  bool needs_grad = false;
+  for (const Variable& input : inputs) needs_grad = needs_grad || input.requires_grad();
+  if (!needs_grad) return {};
+  std::vector<detail::Edge> edges(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const auto& impl = inputs[i].impl();
+    edges[i].shape = impl->value.shape();
+    if (!impl->requires_grad) continue;
+    if (impl->node) {
+      edges[i].node = impl->node;
+      edges[i].piece = impl->piece;
+    } else {
+      edges[i].leaf = impl;
+    }
+  }
+  return edges;
+}
+
+}  // namespace
+
 Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward) {
   uint64_t sequence = detail::next_sequence();
   if (anomaly_enabled()) detail::check_forward(op, sequence, value, inputs);
-  bool needs_grad = false;
-  if (t_grad_enabled)
-    for (const Variable& input : inputs) needs_grad = needs_grad || input.requires_grad();
+  std::vector<detail::Edge> edges = edges_to(inputs);
   Variable out(std::move(value));
-  if (needs_grad) {
+  if (!edges.empty()) {
     detail::VariableImpl& impl = *out.impl();
     impl.requires_grad = true;
-    impl.node.emplace(op, impl.value.shape(), std::move(inputs), std::move(backward), sequence);
+    impl.node = std::make_shared<detail::Node>(op, impl.value.shape(), std::move(edges), std::move(backward),
+                                               sequence);
   }
   return out;
+}
+
+std::vector<Variable> record_pieces(const char* op, std::vector<Tensor> pieces, const Shape& shape,
+                                    int64_t dim, const Variable& input, BackwardFn backward) {
+  uint64_t sequence = detail::next_sequence();
+  std::vector<detail::Edge> edges = edges_to({input});
+  std::shared_ptr<detail::Node> node;
+  if (!edges.empty()) {
+    node = std::make_shared<detail::Node>(op, shape, std::move(edges), std::move(backward), sequence);
+    node->piece_dim = dim;
+  }
+  std::vector<Variable> out;
+  out.reserve(pieces.size());
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    if (anomaly_enabled()) detail::check_forward(op, sequence, pieces[i], {input});
+    out.emplace_back(std::move(pieces[i]));
+    if (!node) continue;
+    detail::VariableImpl& impl = *out.back().impl();
+    impl.requires_grad = true;
+    impl.node = node;
+    impl.piece = int64_t(i);
+  }
+  return out;
+}
+
+// ------------------------------------------------------------- saved tensors, regions
+Saved::Saved(Tensor t, const char* what)
+    : tensor_(std::move(t)), version_(tensor_.defined() ? tensor_.storage()->version() : 0), what_(what) {}
+
+const Tensor& Saved::get() const {
+  if (tensor_.defined() && tensor_.storage()->version() != version_)
+    throw detail::SavedTensorModified(
+        detail::concat(what_, " ", tensor_.shape(),
+                       " for its gradient, but an in-place op (add_, mul_, copy_, fill_) wrote it "
+                       "afterwards (version ",
+                       tensor_.storage()->version(), ", saved at version ", version_,
+                       "): write into a clone() instead, or do the in-place op before the tensor is used"));
+  return tensor_;
+}
+
+Tensor Region::of(const Tensor& full) const {
+  return select ? heed::select(full, dim, start) : slice(full, dim, start, end, step);
 }
 
 NoGradGuard::NoGradGuard() : previous_(t_grad_enabled) { t_grad_enabled = false; }
@@ -99,7 +167,9 @@ std::string Variable::op() const {
 const std::string& Variable::name() const { return checked(impl_, "name").name; }
 
 const Variable& Variable::set_name(std::string name) const {
-  checked(impl_, "set_name").name = std::move(name);
+  detail::VariableImpl& impl = checked(impl_, "set_name");
+  if (impl.node && impl.piece < 0) impl.node->name = name;
+  impl.name = std::move(name);
   return *this;
 }
 

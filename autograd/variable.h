@@ -1,9 +1,10 @@
 // Variable: a Tensor that remembers how it was made, so gradients can flow back.
 //
 // A Variable holds a value Tensor, its gradient (allocated when backward first
-// reaches it), and, for a non-leaf, the Node that made it: the op's name, its
-// input Variables and a closure that turns the output's gradient into the
-// inputs' gradients. Copying a Variable shares it, like a shared_ptr.
+// reaches it), and, for a non-leaf, the Node that made it: the op's name, edges
+// to where its inputs' gradients go, and a closure that turns the output's
+// gradient into the inputs' gradients. Copying a Variable shares it, like a
+// shared_ptr.
 //
 //   Variable w(randn({3, 2}, gen), /*requires_grad=*/true);
 //   Variable loss = sum(matmul(x, w));
@@ -28,11 +29,51 @@ struct VariableImpl;
 struct Node;
 }  // namespace detail
 
+// A region of a tensor that a view kept: index `start` of `dim` (select, the
+// dim removed), or start, start + step, ... < end of `dim` (slice, narrow).
+struct Region {
+  int64_t dim = 0, start = 0, end = 0, step = 1;
+  bool select = false;
+  Tensor of(const Tensor& full) const;  // that region of `full`, a view
+};
+
+// One input's gradient: the whole of it, or, with a region, the gradient of
+// that region only (zero elsewhere). A view that keeps part of its input
+// returns the latter, and backward adds it into that region of the input's
+// gradient in place: walking a (B, T, D) sequence with T selects costs O(T B D)
+// in backward, not the O(T^2 B D) of T full-size zero tensors.
+struct Grad {
+  Grad() = default;
+  Grad(Tensor value) : value(std::move(value)) {}  // implicit: Grads{grad * y}
+  Grad(Tensor value, Region region) : value(std::move(value)), region(region), has_region(true) {}
+  bool defined() const { return value.defined(); }
+
+  Tensor value;
+  Region region;
+  bool has_region = false;
+};
+
 // The gradients a backward closure returns, one per input of its op, in input
-// order; an undefined Tensor means "no gradient for this input".
-using Grads = std::vector<Tensor>;
+// order; an undefined one means "no gradient for this input".
+using Grads = std::vector<Grad>;
 // Receives d loss / d output and returns d loss / d input for each input.
 using BackwardFn = std::function<Grads(const Tensor& grad_output)>;
+
+// A tensor a backward closure keeps: [y = Saved(y)]. It remembers the version of
+// its storage (tensor/tensor.h), and reading it after an in-place op wrote that
+// storage throws, naming the op, instead of computing a wrong gradient.
+class Saved {
+ public:
+  Saved() = default;
+  explicit Saved(Tensor t, const char* what = "a tensor");
+  const Tensor& get() const;
+  operator const Tensor&() const { return get(); }  // grad * y reads like a Tensor
+
+ private:
+  Tensor tensor_;
+  uint64_t version_ = 0;
+  const char* what_ = "";  // "its input 1", "its output": for the message
+};
 
 class Variable {
  public:
@@ -94,13 +135,20 @@ class Variable {
 //     });
 //   }
 Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward);
+// The same for an op whose outputs are the pieces of one tensor of `shape`
+// along `dim` (unbind): one Node for all of them, whose backward receives the
+// gradient of the whole, the pieces' gradients stacked in place (zeros for a
+// piece that got none).
+std::vector<Variable> record_pieces(const char* op, std::vector<Tensor> pieces, const Shape& shape,
+                                    int64_t dim, const Variable& input, BackwardFn backward);
 
 // The rules of recording:
 //  - a Node is made only when grad mode is on and some input requires a gradient,
 //    so constants and inference (NoGradGuard) build no graph at all;
-//  - the closure receives d loss / d output and captures Tensors (never the
-//    output Variable), so the graph has no reference cycles and is freed when
-//    its last Variable goes away, or by backward() unless retain_graph is set;
+//  - the closure receives d loss / d output and captures only what it reads, as
+//    Saved tensors (never a Variable), so the graph has no reference cycles, keeps
+//    no value its backward does not need, and is freed when its last Variable
+//    goes away, or by backward() unless retain_graph is set;
 //  - in anomaly mode (autograd/anomaly.h) a non-finite `value` throws, naming the op.
 
 // RAII: while one lives on this thread, ops record nothing (inference, optimizer steps).

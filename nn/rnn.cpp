@@ -186,14 +186,16 @@ LSTMOutput Recurrent::run(const Variable& x, const Variable& h0, const Variable&
     std::vector<Variable> outputs;  // one (B, T, H) per direction
     for (int64_t d = 0; d < D; ++d) {
       const Weights& w = weights_[l * D + d];
-      Variable gi = linear(input, w.weight_ih, w.bias_ih);  // (B, T, G*H): all steps in one matmul
+      // (B, T, G*H): all steps in one matmul, then T views (B, G*H) from one node,
+      // so the backward stacks their gradients once instead of once per step
+      std::vector<Variable> gi = unbind(linear(input, w.weight_ih, w.bias_ih), 1);
       Variable zero(zeros({B, H}));
       LSTMState s{h0.defined() ? select(h0, 0, l * D + d) : zero,
                   c0.defined() ? select(c0, 0, l * D + d) : zero};
       std::vector<Variable> steps(T);
       for (int64_t i = 0; i < T; ++i) {
         const int64_t t = d == 0 ? i : T - 1 - i;
-        Variable gi_t = select(gi, 1, t);  // (B, G*H)
+        const Variable& gi_t = gi[t];
         LSTMState next;
         switch (cell_) {
           case Cell::RNN:

@@ -183,7 +183,7 @@ Tensor operator/(float a, const Tensor& b) {
 
 // ------------------------------------------------------------- in place
 void add_(const Tensor& dst, const Tensor& src) {
-  detail::check_writable(dst, "add_");
+  detail::begin_inplace(dst, "add_");
   check_defined(src, "add_");
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "add_");
   HEED_CHECK(shape == dst.shape(), "add_: cannot add a tensor of shape ", src.shape(), " into one of shape ",
@@ -200,7 +200,7 @@ void add_(const Tensor& dst, const Tensor& src) {
 }
 
 void mul_(const Tensor& dst, float s) {
-  detail::check_writable(dst, "mul_");
+  detail::begin_inplace(dst, "mul_");
   detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
                           [s](std::array<float*, 1> p, std::array<int64_t, 1> step, int64_t n) {
                             if (step[0] == 1)

@@ -1,8 +1,9 @@
-// Joining and splitting along a dim: cat and stack copy, split and chunk are views.
+// Joining and splitting along a dim: cat and stack copy; split, chunk and unbind are views.
 //
 //   cat   [(2, 3), (4, 3)], dim 0   ->  (6, 3)
 //   stack [(2, 3), (2, 3)], dim 0   ->  (2, 2, 3)
 //   split (5, 3) by 2 along dim 0   ->  views (2, 3), (2, 3), (1, 3)
+//   unbind (2, 3), dim 1            ->  views (2), (2), (2)
 #include <algorithm>
 #include <vector>
 
@@ -68,6 +69,14 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   // Like torch, an empty dim gives `chunks` empty pieces.
   if (n == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), x);
   return split(x, (n + chunks - 1) / chunks, d);
+}
+
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {
+  const int64_t d = wrap_dim(dim, x.dim(), "unbind");
+  std::vector<Tensor> pieces;
+  pieces.reserve(static_cast<size_t>(x.size(d)));
+  for (int64_t i = 0; i < x.size(d); ++i) pieces.push_back(select(x, d, i));
+  return pieces;
 }
 
 }  // namespace heed

@@ -120,6 +120,8 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
 std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim);
 // `chunks` nearly equal pieces along dim (torch.chunk); views.
 std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim);
+// Every index of dim, that dim removed: x: (B, T, D), dim 1  ->  T views (B, D).
+std::vector<Tensor> unbind(const Tensor& x, int64_t dim);
 
 // ------------------------------------------------------------- comparison helpers
 // True when shapes match and every |a - b| <= atol + rtol * |b| (NaNs equal).

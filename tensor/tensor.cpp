@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <optional>
@@ -12,13 +13,21 @@
 namespace heed {
 
 // ------------------------------------------------------------- storage
+namespace {
+std::atomic<int64_t> g_live_storages{0};
+}
+
 Storage::Storage(int64_t count) : count_(count) {
   if (count > 0) data_ = kernels::pool_acquire(static_cast<size_t>(count));
+  g_live_storages.fetch_add(1, std::memory_order_relaxed);
 }
 
 Storage::~Storage() {
+  g_live_storages.fetch_sub(1, std::memory_order_relaxed);
   if (data_) kernels::pool_release(data_, static_cast<size_t>(count_));
 }
+
+int64_t detail::live_storages() { return g_live_storages.load(std::memory_order_relaxed); }
 
 // ------------------------------------------------------------- Tensor
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset)
@@ -321,13 +330,14 @@ Tensor clone(const Tensor& t) {
 }
 
 namespace detail {
-void check_writable(const Tensor& dst, const char* op) {
+void begin_inplace(const Tensor& dst, const char* op) {
   HEED_CHECK(dst.defined(), op, ": the tensor is undefined");
   if (dst.numel() == 0) return;  // nothing is written, whatever the strides
   for (int64_t d = 0; d < dst.dim(); ++d)
     HEED_CHECK(dst.size(d) <= 1 || dst.stride(d) != 0, op,
                ": cannot write in place into an expanded tensor (shape ", dst.shape(), ", strides ",
                dst.strides(), ")");
+  dst.storage()->bump_version();
 }
 }  // namespace detail
 
@@ -366,7 +376,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
   Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
   HEED_CHECK(shape == dst.shape(), "copy_: cannot write a tensor of shape ", src.shape(),
              " into one of shape ", dst.shape());
-  detail::check_writable(dst, "copy_");
+  detail::begin_inplace(dst, "copy_");
   std::array<Strides, 2> strides = {dst.strides(),
                                     detail::broadcast_strides(src.shape(), src.strides(), shape)};
   std::array<float*, 2> base = {dst.data(), src.data()};
@@ -386,7 +396,7 @@ void copy_(const Tensor& dst, const Tensor& src) {
 }
 
 void fill_(const Tensor& dst, float value) {
-  detail::check_writable(dst, "fill_");
+  detail::begin_inplace(dst, "fill_");
   detail::for_each_row<1>(dst.shape(), {dst.strides()}, {dst.data()},
                           [value](std::array<float*, 1> p, std::array<int64_t, 1> s, int64_t n) {
                             for (int64_t i = 0; i < n; ++i) p[0][i * s[0]] = value;

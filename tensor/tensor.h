@@ -27,6 +27,12 @@ namespace heed {
 
 // A float buffer from the reuse pool (tensor/kernels/pool.h), returned to it
 // when the last tensor viewing it goes away.
+//
+// Its version counts the in-place ops (add_, mul_, copy_, fill_) that wrote it,
+// through any view. Autograd records the version of every tensor a backward
+// saves and checks it when the backward reads it, so an in-place write to a
+// saved tensor is an error instead of a silently wrong gradient (as in PyTorch).
+// Raw writes through data() or at() are not counted.
 class Storage {
  public:
   explicit Storage(int64_t count);
@@ -36,10 +42,13 @@ class Storage {
 
   float* data() const { return data_; }
   int64_t count() const { return count_; }
+  uint64_t version() const { return version_; }
+  void bump_version() { ++version_; }
 
  private:
   float* data_ = nullptr;
   int64_t count_ = 0;
+  uint64_t version_ = 0;
 };
 
 class Tensor {
@@ -137,9 +146,12 @@ void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, float value);
 
 namespace detail {
-// In-place writes go through dst's strides; an expanded (stride-0) dim would
-// have several threads write one element, so it is refused.
-void check_writable(const Tensor& dst, const char* op);
+// Every in-place op starts here: it refuses an expanded (stride-0) dst, where
+// several threads would write one element, and bumps dst's storage version.
+void begin_inplace(const Tensor& dst, const char* op);
+// How many Storages are alive in the program: tests use it to count what a
+// graph keeps.
+int64_t live_storages();
 }  // namespace detail
 
 // ------------------------------------------------------------- printing

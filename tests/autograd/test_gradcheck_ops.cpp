@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <algorithm>
+#include <cmath>
 
 #include "autograd/autograd.h"
 
@@ -259,6 +260,26 @@ TEST_CASE("cross_entropy with every row ignored is zero, not NaN") {
   CHECK(loss.item() == 0.0f);
   loss.backward();
   CHECK(allclose(logits.grad(), zeros({2, 3})));
+}
+
+TEST_CASE("cross_entropy with a -inf logit (a masked class) is finite without smoothing, +inf with it") {
+  const float inf = INFINITY;
+  Variable logits(Tensor{{0, -inf, 1}, {2, 0, -inf}}, true);
+  Variable loss = cross_entropy(logits, Tensor{2, 0});
+  // each row is the softmax cross-entropy over its finite logits alone
+  float row0 = std::log(1.0f + std::exp(-1.0f)), row1 = std::log(1.0f + std::exp(-2.0f));
+  CHECK(loss.item() == doctest::Approx((row0 + row1) / 2).epsilon(1e-6));
+  loss.backward();
+  CHECK(logits.grad().at({0, 1}) == 0.0f);  // the masked class gets no gradient
+  CHECK(std::isfinite(sum(logits.grad()).item()));
+  // With smoothing, the target distribution puts e / C on the masked class,
+  // whose log-probability is -inf: the loss is +inf, as in PyTorch; the gradient
+  // softmax - q stays finite (-e / C on the masked class).
+  logits.zero_grad();
+  Variable smoothed = cross_entropy(logits, Tensor{2, 0}, -100, 0.3f);
+  CHECK(smoothed.item() == inf);
+  smoothed.backward();
+  CHECK(logits.grad().at({0, 1}) == doctest::Approx(-0.3f / 3 / 2));
 }
 
 TEST_CASE("cross_entropy and nll_loss reject a bad target") {

@@ -103,10 +103,29 @@ TEST_CASE("anomaly mode names the op whose backward first made an Inf") {
     CHECK_THROWS_WITH_AS(
         loss.backward(),
         "anomaly: the backward of sqrt #1 produced Inf (first at element 0 of (2,)) in the gradient "
-        "for input 0 ('x' (2,)) from 'x' (2,); the gradient it received was finite",
+        "for its input 0, 'x' (2,); the gradient it received was finite",
         Error);
   }
   CHECK_FALSE(anomaly_enabled());
+}
+
+TEST_CASE("anomaly mode names an op and each of its inputs once") {
+  detail::restart_sequence();
+  AnomalyGuard anomaly;
+  Variable x(Tensor{1.0f}, true);
+  Variable d = x - x;  // sub #1: 0
+  CHECK_THROWS_WITH_AS(
+      log(d), "anomaly: log #2 produced -Inf (first at element 0 of (1,)) from the (1,) output of sub #1",
+      Error);
+  CHECK_THROWS_WITH_AS(
+      d / d, "anomaly: div #3 produced NaN (first at element 0 of (1,)) from the (1,) output of sub #1",
+      Error);
+  Variable y = sqrt(x - 1.0f);  // sqrt(0): finite, but its backward divides by 0
+  CHECK_THROWS_WITH_AS(
+      sum(y).backward(),
+      "anomaly: the backward of sqrt #5 produced Inf (first at element 0 of (1,)) in the gradient "
+      "for its input 0, the (1,) output of sub #4; the gradient it received was finite",
+      Error);
 }
 
 TEST_CASE("HEED_DETECT_ANOMALY=1 turns anomaly mode on for threads started after it is set") {
