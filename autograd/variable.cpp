@@ -14,6 +14,7 @@ namespace {
 
 thread_local bool t_grad_enabled = true;
 thread_local uint64_t t_sequence = 0;
+thread_local std::unordered_map<const Storage*, int64_t>* t_saved_reads = nullptr;
 std::atomic<int64_t> g_live_nodes{0};
 
 detail::VariableImpl& checked(const std::shared_ptr<detail::VariableImpl>& impl, const char* what) {
@@ -29,6 +30,7 @@ namespace detail {
 int64_t live_nodes() { return g_live_nodes.load(std::memory_order_relaxed); }
 uint64_t next_sequence() { return ++t_sequence; }
 void restart_sequence() { t_sequence = 0; }
+void trace_saved_reads(std::unordered_map<const Storage*, int64_t>* reads) { t_saved_reads = reads; }
 
 Node::Node(const char* op, const Shape& shape, std::vector<Edge> inputs, BackwardFn backward,
            uint64_t sequence)
@@ -138,6 +140,8 @@ const Tensor& Saved::get() const {
                        "afterwards (version ",
                        tensor_.storage()->version(), ", saved at version ", version_,
                        "): write into a clone() instead, or do the in-place op before the tensor is used"));
+  if (t_saved_reads && tensor_.defined())
+    (*t_saved_reads)[tensor_.storage().get()] = tensor_.storage()->count() * int64_t(sizeof(float));
   return tensor_;
 }
 

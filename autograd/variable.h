@@ -18,6 +18,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "tensor/tensor.h"
@@ -171,6 +172,10 @@ int64_t live_nodes();
 // Ops are numbered per thread ("log #3" in anomaly messages and to_dot), from 1
 // again at each backward(); tests restart the count here.
 void restart_sequence();
+// While `reads` is set on this thread, every Saved tensor a backward reads is
+// noted in it, storage -> bytes: make bench compares what a graph holds with
+// what its backward reads. nullptr stops it.
+void trace_saved_reads(std::unordered_map<const Storage*, int64_t>* reads);
 }  // namespace detail
 
 }  // namespace heed

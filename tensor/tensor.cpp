@@ -15,19 +15,23 @@ namespace heed {
 // ------------------------------------------------------------- storage
 namespace {
 std::atomic<int64_t> g_live_storages{0};
-}
+std::atomic<int64_t> g_live_storage_bytes{0};
+}  // namespace
 
 Storage::Storage(int64_t count) : count_(count) {
   if (count > 0) data_ = kernels::pool_acquire(static_cast<size_t>(count));
   g_live_storages.fetch_add(1, std::memory_order_relaxed);
+  g_live_storage_bytes.fetch_add(count * int64_t(sizeof(float)), std::memory_order_relaxed);
 }
 
 Storage::~Storage() {
   g_live_storages.fetch_sub(1, std::memory_order_relaxed);
+  g_live_storage_bytes.fetch_sub(count_ * int64_t(sizeof(float)), std::memory_order_relaxed);
   if (data_) kernels::pool_release(data_, static_cast<size_t>(count_));
 }
 
 int64_t detail::live_storages() { return g_live_storages.load(std::memory_order_relaxed); }
+int64_t detail::live_storage_bytes() { return g_live_storage_bytes.load(std::memory_order_relaxed); }
 
 // ------------------------------------------------------------- Tensor
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset)

@@ -149,9 +149,10 @@ namespace detail {
 // Every in-place op starts here: it refuses an expanded (stride-0) dst, where
 // several threads would write one element, and bumps dst's storage version.
 void begin_inplace(const Tensor& dst, const char* op);
-// How many Storages are alive in the program: tests use it to count what a
-// graph keeps.
+// How many Storages are alive in the program, and their bytes: tests and
+// make bench use them to count what a graph keeps.
 int64_t live_storages();
+int64_t live_storage_bytes();
 }  // namespace detail
 
 // ------------------------------------------------------------- printing

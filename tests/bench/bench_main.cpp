@@ -30,4 +30,5 @@ int main() {
   }
   set_num_threads(1);
   bench::bench_autograd();
+  bench::bench_graph();
 }
