@@ -91,6 +91,19 @@ TEST_CASE("split and chunk followed by cat give back the original") {
   CHECK(equal(cat(split(xt, 4, 1), 1), xt));
 }
 
+TEST_CASE("unbind gives every index of a dim as views, and stack puts them back") {
+  Tensor x = from_vector({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11}, {2, 3, 2});
+  std::vector<Tensor> steps = unbind(x, 1);
+  REQUIRE(steps.size() == 3);
+  CHECK(steps[1].shape() == Shape{2, 2});
+  CHECK(steps[1].storage() == x.storage());
+  CHECK(steps[1].to_vector() == std::vector<float>{2, 3, 8, 9});
+  CHECK(stack(steps, 1).to_vector() == x.to_vector());
+  CHECK(unbind(x, -1).size() == 2);
+  CHECK(unbind(zeros({0, 3}), 0).empty());
+  CHECK_THROWS_WITH_AS(unbind(x, 3), doctest::Contains("unbind"), heed::Error);
+}
+
 TEST_CASE("join errors name the op, the offending tensor and the shapes") {
   CHECK_THROWS_WITH_AS(cat({}, 0), "cat: expected at least one tensor", heed::Error);
   CHECK_THROWS_WITH_AS(
