@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 #include "tensor/ops.h"
 
 namespace heed::nn {
@@ -148,10 +148,10 @@ void Module::load(const std::string& path, const LoadOptions& options) {
 
 // ------------------------------------------------------------- printing
 
-// Mlp                                 82
-//   fc1: Linear(in=2, out=16)         48
-//     weight (16, 2)                  32
-//     bias (16)                       16
+// Mlp                                                   82
+//   fc1: Linear(in_features=2, out_features=16, bias=true)  48
+//     weight (16, 2)                                      32
+//     bias (16)                                           16
 //   ...
 // total parameters: 82
 std::ostream& operator<<(std::ostream& out, const Module& module) {

@@ -8,8 +8,9 @@
 //   struct Mlp : nn::Module {
 //     std::shared_ptr<nn::Linear> fc1, fc2;
 //     Mlp() : Module("Mlp") {
-//       fc1 = register_module("fc1", std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 16}));
-//       fc2 = register_module("fc2", std::make_shared<nn::Linear>(nn::LinearOptions{.in = 16, .out = 2}));
+//       fc1 = register_module("fc1", std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2,
+//       .out_features = 16})); fc2 = register_module("fc2",
+//       std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 16, .out_features = 2}));
 //     }
 //     Variable forward(const Variable& x) { return fc2->forward(relu(fc1->forward(x))); }
 //   };
@@ -60,7 +61,7 @@ class Module {
   void zero_grad();
   int64_t num_parameters() const;
 
-  // Checkpoints in the safetensors format (nn/safetensors.h), one tensor per
+  // Checkpoints in the safetensors format (nn/io/safetensors.h), one tensor per
   // named parameter. save() never leaves a half-written file. load() checks
   // every name and shape first and changes nothing on error: differing shapes
   // are always an error (listing each with both shapes); missing or unexpected
@@ -68,7 +69,7 @@ class Module {
   void save(const std::string& path) const;
   void load(const std::string& path, const LoadOptions& options = {});
 
-  // "Linear(in=4, out=3)": the type and its options, for printing.
+  // "Linear(in_features=4, out_features=3, bias=true)": the type and its options, for printing.
   virtual std::string describe() const { return type_name_; }
   const std::string& type_name() const { return type_name_; }
 
@@ -91,9 +92,9 @@ class Module {
 };
 
 // The module as a tree, parameter counts right-aligned, then the total:
-//   Mlp                         82
-//     fc1: Linear(in=2, out=16) 48
-//       weight (16, 2)          32
+//   Mlp                                                   82
+//     fc1: Linear(in_features=2, out_features=16, bias=true)  48
+//       weight (16, 2)                                      32
 //       ...
 //   total parameters: 82
 std::ostream& operator<<(std::ostream& out, const Module& module);

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 #include "tensor/ops.h"
 
 namespace heed::nn {

@@ -1,8 +1,10 @@
 // Sequential: a chain of one-input modules, each fed the previous one's output.
 //
-//   nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 16}),
+//   nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features =
+//   16}),
 //                       std::make_shared<nn::ReLU>(),
-//                       std::make_shared<nn::Linear>(nn::LinearOptions{.in = 16, .out = 2})});
+//                       std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 16, .out_features =
+//                       2})});
 //   Variable logits = mlp.forward(x);  // x: (N, 2) -> (N, 2)
 //
 // Children are registered under their positions "0", "1", ..., so parameter

@@ -7,8 +7,8 @@
 #include <sstream>
 #include <string>
 
+#include "nn/io/safetensors.h"
 #include "nn/module.h"
-#include "nn/safetensors.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
 

@@ -1,4 +1,4 @@
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 namespace heed::nn {
 
