@@ -1,9 +1,9 @@
 // Module: the base of every layer and model.
 //
-// A Module owns named parameters and named child modules, registered in its
-// constructor, so that every model gets parameters(), named_parameters() with
-// dotted names ("encoder.layers.0.self_attn.q_proj.weight"), train()/eval(),
-// zero_grad(), save()/load() and printing for free:
+// A Module owns named parameters, named buffers and named child modules,
+// registered in its constructor, so that every model gets parameters(),
+// named_parameters() with dotted names ("encoder.layers.0.self_attn.q_proj.weight"),
+// named_buffers(), train()/eval(), zero_grad(), save()/load() and printing for free:
 //
 //   struct Mlp : nn::Module {
 //     std::shared_ptr<nn::Linear> fc1, fc2;
@@ -17,10 +17,16 @@
 //
 // Children are held by shared_ptr (as in the PyTorch C++ frontend); a Module
 // itself is neither copied nor moved, so the registered pointers stay valid.
+// A buffer is state that is not learned: a causal mask, a sinusoidal table,
+// running statistics. It is saved and loaded with the parameters, printed in
+// the tree, but never handed to an optimizer (parameters() leaves it out) and
+// never given a gradient. Change one in place (copy_, fill_), so that the
+// registered tensor, which save() writes, is the one that changed.
+//
 // A name is one non-empty segment without dots, unique among a module's
-// parameters and children (a repeat is a heed::Error naming it). A parameter
-// reached twice (one child registered under two parents) is listed once, under
-// its first name, so optimizers and checkpoints see it once.
+// parameters, buffers and children (a repeat is a heed::Error naming it). A
+// parameter or buffer reached twice (one child registered under two parents)
+// is listed once, under its first name, so optimizers and checkpoints see it once.
 #pragma once
 
 #include <cstdint>
@@ -53,6 +59,10 @@ class Module {
   // This module's own parameters (not its children's), under their local names.
   const std::vector<std::pair<std::string, Variable>>& own_parameters() const { return parameters_; }
 
+  // All buffers, named and ordered like named_parameters().
+  std::vector<std::pair<std::string, Tensor>> named_buffers() const;
+  const std::vector<std::pair<std::string, Tensor>>& own_buffers() const { return buffers_; }
+
   // Training mode (dropout active) or evaluation mode; applies to all children.
   void train(bool on = true);
   void eval() { train(false); }
@@ -61,11 +71,12 @@ class Module {
   void zero_grad();
   int64_t num_parameters() const;
 
-  // Checkpoints in the safetensors format (nn/io/safetensors.h), one tensor per
-  // named parameter. save() never leaves a half-written file. load() checks
-  // every name and shape first and changes nothing on error: differing shapes
-  // are always an error (listing each with both shapes); missing or unexpected
-  // names are an error when options.strict.
+  // Checkpoints in the safetensors format (nn/io/safetensors.h), one tensor
+  // per named parameter and per named buffer, under their dotted names. save()
+  // never leaves a half-written file. load() checks every name and shape first
+  // and changes nothing on error: differing shapes are always an error (listing
+  // each with both shapes); missing and unexpected names are an error when
+  // options.strict, listed together (a renamed layer shows up in both lists).
   void save(const std::string& path) const;
   void load(const std::string& path, const LoadOptions& options = {});
 
@@ -76,6 +87,9 @@ class Module {
  protected:
   // A parameter: a leaf Variable that requires a gradient.
   Variable register_parameter(std::string name, Tensor value);
+  // A buffer: a Tensor saved with the parameters but never trained. Returns the
+  // registered tensor (a contiguous copy when `value` is not contiguous).
+  Tensor register_buffer(std::string name, Tensor value);
   template <class M>
   std::shared_ptr<M> register_module(std::string name, std::shared_ptr<M> module) {
     add_child(std::move(name), module);
@@ -84,9 +98,16 @@ class Module {
 
  private:
   void add_child(std::string name, std::shared_ptr<Module> module);
+  void check_free(const std::string& name, const char* what) const;
+  // Parameter values and buffers under their dotted names: what save() writes.
+  std::vector<std::pair<std::string, Tensor>> state() const;
+  // Every module of the tree, depth first in registration order, with its
+  // dotted prefix ("" for this one, "encoder.layers.0." further down).
+  std::vector<std::pair<const Module*, std::string>> modules_with_prefixes() const;
 
   std::string type_name_;
   std::vector<std::pair<std::string, Variable>> parameters_;
+  std::vector<std::pair<std::string, Tensor>> buffers_;
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> children_;
   bool training_ = true;
 };
