@@ -15,8 +15,12 @@
 //     Variable forward(const Variable& x) { return fc2->forward(relu(fc1->forward(x))); }
 //   };
 //
-// Children are held by shared_ptr (as in the PyTorch C++ frontend); a Module
-// itself is neither copied nor moved, so the registered pointers stay valid.
+// Children are held by shared_ptr (as in the PyTorch C++ frontend), and
+// parameters and buffers are handles to shared storage, so a module can be
+// moved: the new one holds exactly what the old one held, and the old one is
+// left empty. That is what lets Sequential take layers built in place,
+// nn::Sequential(nn::Linear({...}), nn::Tanh()). A module is never copied (a
+// copy would share its parameters without saying so) and never move-assigned.
 // A buffer is state that is not learned: a causal mask, a sinusoidal table,
 // running statistics. It is saved and loaded with the parameters, printed in
 // the tree, but never handed to an optimizer (parameters() leaves it out) and
@@ -51,6 +55,8 @@ class Module {
   virtual ~Module() = default;
   Module(const Module&) = delete;
   Module& operator=(const Module&) = delete;
+  Module(Module&&) = default;
+  Module& operator=(Module&&) = delete;
 
   // All parameters: this module's own, then each child's, in registration order.
   std::vector<Variable> parameters() const;

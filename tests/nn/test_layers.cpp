@@ -259,6 +259,41 @@ TEST_CASE("Sequential feeds each module the previous one's output, and passes gr
                         [&](const auto& v) { return mlp.forward(v[0]); }, {x}));
 }
 
+TEST_CASE("Sequential takes layers built in place, as PyTorch's Sequential(Linear(2, 16), Tanh(), ...)") {
+  nn::Sequential mlp(nn::Linear({.in_features = 2, .out_features = 16, .seed = 1}), nn::Tanh(),
+                     nn::Linear({.in_features = 16, .out_features = 2, .seed = 2}));
+  CHECK(mlp.size() == 3);
+  CHECK(names_of(mlp) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  CHECK(mlp[1].describe() == "Tanh()");
+
+  // The layers moved in hold the weights they were built with.
+  nn::Linear fc1({.in_features = 2, .out_features = 16, .seed = 1}),
+      fc2({.in_features = 16, .out_features = 2, .seed = 2});
+  Generator gen(3);
+  Tensor x = randn({5, 2}, gen);
+  CHECK(equal(mlp.forward(x).value(), fc2.forward(tanh(fc1.forward(x))).value()));
+}
+
+TEST_CASE("Sequential mixes layers built in place with shared layers the caller keeps") {
+  auto head = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 1});
+  nn::Sequential mlp(nn::Linear({.in_features = 3, .out_features = 4}), nn::ReLU(), head,
+                     nn::Sequential(nn::Sigmoid()));
+  CHECK(mlp.size() == 4);
+  CHECK(mlp.named_parameters()[2].second.impl() == head->weight.impl());
+  CHECK(mlp[3].describe() == "Sequential(size=1)");
+  CHECK(mlp.forward(zeros({2, 3})).shape() == Shape{2, 1});
+}
+
+TEST_CASE("a moved layer carries its parameters; the one moved from is left empty") {
+  nn::Linear a({.in_features = 3, .out_features = 2, .seed = 4});
+  Tensor weight = a.weight.value();
+  nn::Linear b(std::move(a));
+  CHECK(b.weight.value().data() == weight.data());
+  CHECK(b.parameters().size() == 2);
+  CHECK(b.named_parameters()[0].second.impl() == b.weight.impl());
+  CHECK(a.parameters().empty());  // NOLINT(bugprone-use-after-move): what a move leaves is specified here
+}
+
 TEST_CASE("Sequential's train() and eval() reach the modules inside") {
   auto drop = std::make_shared<nn::Dropout>(nn::DropoutOptions{.p = 0.5f});
   nn::Sequential seq({std::make_shared<nn::ReLU>(), drop});
