@@ -1,6 +1,6 @@
 // LayerNorm: normalizes each vector over its last dim, then scales and shifts.
 //
-//   x: (..., N)  ->  (x - mean) / sqrt(var + eps) * weight + bias: (..., N),  N = normalized_shape
+//   x: (..., D)  ->  (x - mean) / sqrt(var + eps) * weight + bias: (..., D),  D = normalized_shape
 //
 // mean and the biased variance are taken over the last dim only, so every
 // token is normalized on its own (no batch statistics, the same in train and

@@ -21,7 +21,7 @@ namespace {
 
 // ------------------------------------------------------------- scalar reference
 // One step for one sequence, in double, gate by gate, straight from PyTorch's
-// equations (the comment at the top of nn/rnn.h). Row k*H + j of a weight
+// equations (the comment at the top of nn/rnn.h). Row k*Hid + j of a weight
 // holds gate k of hidden unit j.
 using Vec = std::vector<double>;
 
@@ -42,26 +42,26 @@ Vec ref_rnn(const nn::RecurrentCell& c, const Vec& x, const Vec& h) {
 }
 
 Vec ref_gru(const nn::RecurrentCell& c, const Vec& x, const Vec& h) {
-  const int64_t H = h.size();
-  Vec out(H);
-  for (int64_t j = 0; j < H; ++j) {
+  const int64_t Hid = h.size();
+  Vec out(Hid);
+  for (int64_t j = 0; j < Hid; ++j) {
     double r = sigm(affine(c.weight_ih, c.bias_ih, j, x) + affine(c.weight_hh, c.bias_hh, j, h));
-    double z = sigm(affine(c.weight_ih, c.bias_ih, H + j, x) + affine(c.weight_hh, c.bias_hh, H + j, h));
-    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * H + j, x) +
-                         r * affine(c.weight_hh, c.bias_hh, 2 * H + j, h));
+    double z = sigm(affine(c.weight_ih, c.bias_ih, Hid + j, x) + affine(c.weight_hh, c.bias_hh, Hid + j, h));
+    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * Hid + j, x) +
+                         r * affine(c.weight_hh, c.bias_hh, 2 * Hid + j, h));
     out[j] = (1 - z) * n + z * h[j];
   }
   return out;
 }
 
 std::pair<Vec, Vec> ref_lstm(const nn::RecurrentCell& cell, const Vec& x, const Vec& h, const Vec& c) {
-  const int64_t H = h.size();
-  Vec h2(H), c2(H);
+  const int64_t Hid = h.size();
+  Vec h2(Hid), c2(Hid);
   auto gate = [&](int64_t k, int64_t j) {
-    return affine(cell.weight_ih, cell.bias_ih, k * H + j, x) +
-           affine(cell.weight_hh, cell.bias_hh, k * H + j, h);
+    return affine(cell.weight_ih, cell.bias_ih, k * Hid + j, x) +
+           affine(cell.weight_hh, cell.bias_hh, k * Hid + j, h);
   };
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = 0; j < Hid; ++j) {
     double i = sigm(gate(0, j)), f = sigm(gate(1, j)), g = std::tanh(gate(2, j)), o = sigm(gate(3, j));
     c2[j] = f * c[j] + i * g;
     h2[j] = o * std::tanh(c2[j]);
@@ -105,9 +105,9 @@ std::vector<Variable*> cell_parameters(nn::RecurrentCell& c) {
 
 std::vector<Variable*> layer_parameters(nn::Recurrent& rnn) {
   std::vector<Variable*> ps;
-  const int64_t D = rnn.options().bidirectional ? 2 : 1;
+  const int64_t Dir = rnn.options().bidirectional ? 2 : 1;
   for (int64_t l = 0; l < rnn.options().num_layers; ++l)
-    for (int64_t d = 0; d < D; ++d) {
+    for (int64_t d = 0; d < Dir; ++d) {
       nn::Recurrent::Weights& w = rnn.weights(l, d);
       for (Variable* p : {&w.weight_ih, &w.weight_hh, &w.bias_ih, &w.bias_hh})
         if (p->defined()) ps.push_back(p);
@@ -130,7 +130,7 @@ Tensor alone(const Tensor& x, int64_t b, int64_t length) {
   return contiguous(slice(slice(x, 0, b, b + 1), 1, 0, length));
 }
 
-// One batch row of a state (layers*D, B, H), as (layers*D, 1, H).
+// One batch row of a state (L*Dir, B, Hid), as (L*Dir, 1, Hid).
 Tensor state_of(const Tensor& s, int64_t b) { return slice(s, 1, b, b + 1); }
 
 // Time reversed: (B, T, ...) -> (B, T, ...) with step t at T-1-t.
@@ -180,7 +180,7 @@ TEST_CASE("LSTMCell matches hand-computed values, gates (i, f, g, o)") {
   CHECK(allclose(s.h.value(), column({0.429059787f, -0.193729985f}), 1e-6f, 1e-7f));
 }
 
-TEST_CASE("Cells match the scalar reference at their random initial weights (I = 3, H = 4)") {
+TEST_CASE("Cells match the scalar reference at their random initial weights (I = 3, Hid = 4)") {
   Generator gen(1);
   Tensor x = randn({2, 3}, gen), h = randn({2, 4}, gen), c = randn({2, 4}, gen);
   nn::RNNCell rnn({.input_size = 3, .hidden_size = 4, .seed = 1});
@@ -272,7 +272,7 @@ TEST_CASE("LSTM has 4 gates of rows, RNN 1, and bias = false drops the biases") 
   CHECK(rnn.weights(1, 0).weight_ih.shape() == Shape{5, 5});
 }
 
-TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(H), 1/sqrt(H)), fixed by the seed") {
+TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(Hid), 1/sqrt(Hid)), fixed by the seed") {
   nn::LSTM a({.input_size = 3, .hidden_size = 16, .num_layers = 2, .seed = 5}),
       b({.input_size = 3, .hidden_size = 16, .num_layers = 2, .seed = 5});
   float largest = 0.0f;

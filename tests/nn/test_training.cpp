@@ -92,7 +92,7 @@ Batch reversal_batch(int64_t batch, Generator& gen) {
   return {from_vector(src, {batch, kLength}), from_vector(tgt, {batch, kLength})};
 }
 
-// A GRU encoder reads the sequence into its final state h: (1, B, H); a GRU
+// A GRU encoder reads the sequence into its final state h: (1, B, Hid); a GRU
 // decoder starts from h and predicts the reversal one symbol at a time, fed
 // the previous symbol (the true one in training, its own guess in decoding).
 // No attention: all 8 symbols pass through the one vector h. Both GRUs read
