@@ -189,10 +189,10 @@ void Module::load(const std::string& path, const LoadOptions& options) {
 
 // ------------------------------------------------------------- printing
 
-// Mlp                                                   82
+// Mlp                                                       82
 //   fc1: Linear(in_features=2, out_features=16, bias=true)  48
-//     weight (16, 2)                                      32
-//     bias (16)                                           16
+//     weight (16, 2)                                        32
+//     bias (16,)                                            16
 //   ...
 //   causal_mask (8, 8) buffer
 // total parameters: 82

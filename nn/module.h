@@ -8,9 +8,10 @@
 //   struct Mlp : nn::Module {
 //     std::shared_ptr<nn::Linear> fc1, fc2;
 //     Mlp() : Module("Mlp") {
-//       fc1 = register_module("fc1", std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2,
-//       .out_features = 16})); fc2 = register_module("fc2",
-//       std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 16, .out_features = 2}));
+//       fc1 = register_module("fc1", std::make_shared<nn::Linear>(
+//                                        nn::LinearOptions{.in_features = 2, .out_features = 16}));
+//       fc2 = register_module("fc2", std::make_shared<nn::Linear>(
+//                                        nn::LinearOptions{.in_features = 16, .out_features = 2}));
 //     }
 //     Variable forward(const Variable& x) { return fc2->forward(relu(fc1->forward(x))); }
 //   };
@@ -21,6 +22,7 @@
 // left empty. That is what lets Sequential take layers built in place,
 // nn::Sequential(nn::Linear({...}), nn::Tanh()). A module is never copied (a
 // copy would share its parameters without saying so) and never move-assigned.
+//
 // A buffer is state that is not learned: a causal mask, a sinusoidal table,
 // running statistics. It is saved and loaded with the parameters, printed in
 // the tree, but never handed to an optimizer (parameters() leaves it out) and
@@ -118,11 +120,12 @@ class Module {
   bool training_ = true;
 };
 
-// The module as a tree, parameter counts right-aligned, then the total:
-//   Mlp                                                   82
+// The module as a tree, parameter counts right-aligned, then the total (a
+// buffer gets a line of its own, with no count):
+//   Mlp                                                       82
 //     fc1: Linear(in_features=2, out_features=16, bias=true)  48
-//       weight (16, 2)                                      32
-//       ...
+//       weight (16, 2)                                        32
+//     ...
 //   total parameters: 82
 std::ostream& operator<<(std::ostream& out, const Module& module);
 

@@ -43,8 +43,9 @@ class Generator {
 // manual_seed(0).
 //
 // It is one per process, as in PyTorch, and guarded by a mutex: threads that
-// build layers at the same time each get a different seed (which one gets which
-// depends on their timing, so build models on one thread to reproduce them).
+// build layers at the same time each take the next seed of the one stream
+// (which thread gets which depends on timing: build a model on one thread to
+// reproduce it).
 // Besides the no-grad flag and the thread count, it is heed's only global
 // mutable state.
 void manual_seed(uint64_t seed);
