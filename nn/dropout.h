@@ -2,11 +2,12 @@
 // survivors by 1 / (1 - p), so the expected value is unchanged and eval needs
 // no rescaling; in eval mode (module.eval()) it is the identity.
 //
-// Each Dropout owns its Generator, so a run is reproducible from its seeds
-// alone and two Dropout layers never share one mask stream.
+// Each Dropout owns its Generator, so two Dropout layers never share one mask
+// stream, and a run is reproducible from their seeds (or one manual_seed).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "autograd/variable.h"
@@ -17,7 +18,9 @@ namespace heed::nn {
 
 struct DropoutOptions {
   float p = 0.5f;
-  uint64_t seed = 0;  // of the mask stream when no Generator is given
+  // The mask stream's seed; without one (and without a Generator&) the layer
+  // draws its seed from the default generator (heed::manual_seed).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 
 class Dropout : public UnaryModule {

@@ -1,6 +1,6 @@
 // Embedding: a table of learned vectors, one row per token id.
 //
-//   ids: any shape of whole numbers in [0, num)  ->  ids.shape + (dim,)
+//   ids: any shape of whole numbers in [0, num_embeddings)  ->  ids.shape + (embedding_dim,)
 //
 // The forward is a row lookup (index_select); its backward adds each output
 // row's gradient into the row it came from, so a repeated id collects the sum.
@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "autograd/variable.h"
@@ -19,10 +20,12 @@
 namespace heed::nn {
 
 struct EmbeddingOptions {
-  int64_t num = 0;           // rows: the vocabulary size
-  int64_t dim = 0;           // the length of each vector
-  int64_t padding_idx = -1;  // the row that stays zero; -1 for none
-  uint64_t seed = 0;         // for the initial weights when no Generator is given
+  int64_t num_embeddings = 0;  // rows: the vocabulary size
+  int64_t embedding_dim = 0;   // the length of each vector
+  int64_t padding_idx = -1;    // the row that stays zero; -1 for none
+  // The initial weights' seed; without one (and without a Generator&) the
+  // layer draws its seed from the default generator (heed::manual_seed).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 
 class Embedding : public UnaryModule {
@@ -35,7 +38,7 @@ class Embedding : public UnaryModule {
   std::string describe() const override;
 
   const EmbeddingOptions& options() const { return options_; }
-  Variable weight;  // (num, dim)
+  Variable weight;  // (num_embeddings, embedding_dim)
 
  private:
   void init_parameters(Generator& gen);

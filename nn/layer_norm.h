@@ -1,6 +1,6 @@
 // LayerNorm: normalizes each vector over its last dim, then scales and shifts.
 //
-//   x: (..., dim)  ->  (x - mean) / sqrt(var + eps) * weight + bias: (..., dim)
+//   x: (..., D)  ->  (x - mean) / sqrt(var + eps) * weight + bias: (..., D),  D = normalized_shape
 //
 // mean and the biased variance are taken over the last dim only, so every
 // token is normalized on its own (no batch statistics, the same in train and
@@ -17,7 +17,7 @@
 namespace heed::nn {
 
 struct LayerNormOptions {
-  int64_t dim = 0;
+  int64_t normalized_shape = 0;  // the size of the last dim, the one normalized over
   float eps = 1e-5f;
 };
 
@@ -25,13 +25,13 @@ class LayerNorm : public UnaryModule {
  public:
   explicit LayerNorm(const LayerNormOptions& options);
 
-  // x: (..., dim)  ->  (..., dim)
+  // x: (..., normalized_shape)  ->  (..., normalized_shape)
   Variable forward(const Variable& x) override;
   std::string describe() const override;
 
   const LayerNormOptions& options() const { return options_; }
-  Variable weight;  // (dim,)
-  Variable bias;    // (dim,)
+  Variable weight;  // (normalized_shape,)
+  Variable bias;    // (normalized_shape,)
 
  private:
   LayerNormOptions options_;

@@ -13,7 +13,7 @@ Variable linear(const Variable& x, const Variable& weight, const Variable& bias)
 }
 
 Linear::Linear(const LinearOptions& options) : UnaryModule("Linear"), options_(options) {
-  Generator gen(options.seed);
+  Generator gen = generator_from(options.seed);
   init_parameters(gen);
 }
 
@@ -22,21 +22,24 @@ Linear::Linear(const LinearOptions& options, Generator& gen) : UnaryModule("Line
 }
 
 void Linear::init_parameters(Generator& gen) {
-  HEED_CHECK(options_.in > 0 && options_.out > 0, "Linear: in and out must be positive, got in=", options_.in,
-             ", out=", options_.out);
-  weight = register_parameter("weight", init::linear_uniform({options_.out, options_.in}, options_.in, gen));
+  HEED_CHECK(options_.in_features > 0 && options_.out_features > 0,
+             "Linear: in_features and out_features must be positive, got in_features=", options_.in_features,
+             ", out_features=", options_.out_features);
+  weight = register_parameter("weight", init::linear_uniform({options_.out_features, options_.in_features},
+                                                             options_.in_features, gen));
   if (options_.bias)
-    bias = register_parameter("bias", init::linear_uniform({options_.out}, options_.in, gen));
+    bias =
+        register_parameter("bias", init::linear_uniform({options_.out_features}, options_.in_features, gen));
 }
 
 Variable Linear::forward(const Variable& x) {
-  HEED_CHECK(x.dim() >= 1 && x.size(-1) == options_.in, describe(), ": expected input (..., ", options_.in,
-             "), got ", x.shape());
+  HEED_CHECK(x.dim() >= 1 && x.size(-1) == options_.in_features, describe(), ": expected input (..., ",
+             options_.in_features, "), got ", x.shape());
   return linear(x, weight, bias);
 }
 
 std::string Linear::describe() const {
-  return detail::concat("Linear(in=", options_.in, ", out=", options_.out,
+  return detail::concat("Linear(in_features=", options_.in_features, ", out_features=", options_.out_features,
                         ", bias=", options_.bias ? "true" : "false", ")");
 }
 

@@ -1,13 +1,15 @@
 // Linear: y = x W^T + b, the affine map every network is built from.
 //
-//   x: (..., in)  weight: (out, in)  bias: (out,)  ->  y: (..., out)
+//   x: (..., in_features)  weight: (out_features, in_features)  bias: (out_features,)
+//   ->  y: (..., out_features)
 //
 // weight is stored (out, in) as in PyTorch, so checkpoints map one to one; the
 // forward multiplies by a transposed view of it, never a copy. Initialized as
-// PyTorch's nn.Linear: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)).
+// PyTorch's nn.Linear: weight and bias ~ U(-1/sqrt(in_features), 1/sqrt(in_features)).
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "autograd/variable.h"
@@ -21,10 +23,12 @@ namespace heed::nn {
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias = {});
 
 struct LinearOptions {
-  int64_t in = 0;
-  int64_t out = 0;
+  int64_t in_features = 0;
+  int64_t out_features = 0;
   bool bias = true;
-  uint64_t seed = 0;  // for the initial weights when no Generator is given
+  // The initial weights' seed; without one (and without a Generator&) the
+  // layer draws its seed from the default generator (heed::manual_seed).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 
 class Linear : public UnaryModule {
@@ -34,13 +38,13 @@ class Linear : public UnaryModule {
   // every layer different weights.
   Linear(const LinearOptions& options, Generator& gen);
 
-  // x: (..., in)  ->  (..., out)
+  // x: (..., in_features)  ->  (..., out_features)
   Variable forward(const Variable& x) override;
   std::string describe() const override;
 
   const LinearOptions& options() const { return options_; }
-  Variable weight;  // (out, in)
-  Variable bias;    // (out,), undefined when options.bias is false
+  Variable weight;  // (out_features, in_features)
+  Variable bias;    // (out_features,), undefined when options.bias is false
 
  private:
   void init_parameters(Generator& gen);

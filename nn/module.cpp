@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 #include "tensor/ops.h"
 
 namespace heed::nn {
@@ -35,13 +35,26 @@ std::string grouped(int64_t n) {
 
 // ------------------------------------------------------------- registration
 
+// One namespace for parameters, buffers and children: "a parameter named \"w\"
+// is already registered", or "\"w\" is already the name of a buffer".
+void Module::check_free(const std::string& name, const char* what) const {
+  auto check = [&](const auto& entries, const std::string& kind) {
+    for (const auto& entry : entries) {
+      if (entry.first != name) continue;
+      if (kind == what)
+        throw Error(detail::concat(type_name_, ": a ", kind, " named \"", name, "\" is already registered"));
+      throw Error(detail::concat(type_name_, ": \"", name, "\" is already the name of a ", kind));
+    }
+  };
+  check(parameters_, "parameter");
+  check(buffers_, "buffer");
+  check(children_, "child module");
+}
+
 Variable Module::register_parameter(std::string name, Tensor value) {
   check_name(*this, name, "parameter");
   HEED_CHECK(value.defined(), type_name_, ": parameter \"", name, "\" is an undefined tensor");
-  for (const auto& [existing, p] : parameters_)
-    HEED_CHECK(existing != name, type_name_, ": a parameter named \"", name, "\" is already registered");
-  for (const auto& [existing, child] : children_)
-    HEED_CHECK(existing != name, type_name_, ": \"", name, "\" is already the name of a child module");
+  check_free(name, "parameter");
   // Optimizers update parameters in place as flat arrays: keep them contiguous.
   Variable p(value.is_contiguous() ? value : clone(value), /*requires_grad=*/true);
   p.set_name(name);
@@ -49,36 +62,59 @@ Variable Module::register_parameter(std::string name, Tensor value) {
   return p;
 }
 
+Tensor Module::register_buffer(std::string name, Tensor value) {
+  check_name(*this, name, "buffer");
+  HEED_CHECK(value.defined(), type_name_, ": buffer \"", name, "\" is an undefined tensor");
+  check_free(name, "buffer");
+  // load() copies into it in place: keep it contiguous, never an expanded view.
+  Tensor b = value.is_contiguous() ? value : clone(value);
+  buffers_.emplace_back(std::move(name), b);
+  return b;
+}
+
 void Module::add_child(std::string name, std::shared_ptr<Module> module) {
   check_name(*this, name, "child module");
   HEED_CHECK(module != nullptr, type_name_, ": child module \"", name, "\" is null");
   HEED_CHECK(module.get() != this, type_name_, ": a module cannot be its own child (\"", name, "\")");
-  for (const auto& [existing, child] : children_)
-    HEED_CHECK(existing != name, type_name_, ": a child module named \"", name, "\" is already registered");
-  for (const auto& [existing, p] : parameters_)
-    HEED_CHECK(existing != name, type_name_, ": \"", name, "\" is already the name of a parameter");
+  check_free(name, "child module");
   children_.emplace_back(std::move(name), std::move(module));
 }
 
 // ------------------------------------------------------------- parameters
 
-std::vector<std::pair<std::string, Variable>> Module::named_parameters() const {
-  std::vector<std::pair<std::string, Variable>> out;
-  std::set<const void*> seen;
+std::vector<std::pair<const Module*, std::string>> Module::modules_with_prefixes() const {
+  std::vector<std::pair<const Module*, std::string>> out;
   // Iterative, with an explicit stack of (module, prefix), children pushed in
   // reverse so they pop in registration order.
   std::vector<std::pair<const Module*, std::string>> stack{{this, ""}};
   while (!stack.empty()) {
     auto [module, prefix] = std::move(stack.back());
     stack.pop_back();
+    for (auto it = module->children_.rbegin(); it != module->children_.rend(); ++it)
+      stack.emplace_back(it->second.get(), prefix + it->first + ".");
+    out.emplace_back(module, std::move(prefix));
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Variable>> Module::named_parameters() const {
+  std::vector<std::pair<std::string, Variable>> out;
+  std::set<const void*> seen;
+  for (const auto& [module, prefix] : modules_with_prefixes())
     for (const auto& [name, p] : module->parameters_) {
       // A parameter reached twice (a child shared by two parents) is listed
       // once, under its first name, so an optimizer never updates it twice.
       if (seen.insert(p.impl().get()).second) out.emplace_back(prefix + name, p);
     }
-    for (auto it = module->children_.rbegin(); it != module->children_.rend(); ++it)
-      stack.emplace_back(it->second.get(), prefix + it->first + ".");
-  }
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor>> Module::named_buffers() const {
+  std::vector<std::pair<std::string, Tensor>> out;
+  std::set<const void*> seen;
+  for (const auto& [module, prefix] : modules_with_prefixes())
+    for (const auto& entry : module->buffers_)
+      if (seen.insert(&entry).second) out.emplace_back(prefix + entry.first, entry.second);
   return out;
 }
 
@@ -105,63 +141,71 @@ void Module::zero_grad() {
 
 // ------------------------------------------------------------- checkpoints
 
-void Module::save(const std::string& path) const {
+// Every tensor a checkpoint holds: the parameters' values, then the buffers.
+NamedTensors Module::state() const {
   NamedTensors tensors;
   for (const auto& [name, p] : named_parameters()) tensors.emplace_back(name, p.value());
-  save_safetensors(path, tensors);
+  for (const auto& [name, b] : named_buffers()) tensors.emplace_back(name, b);
+  return tensors;
 }
+
+void Module::save(const std::string& path) const { save_safetensors(path, state()); }
 
 void Module::load(const std::string& path, const LoadOptions& options) {
   Safetensors file = load_safetensors(path);
   std::map<std::string, Tensor> stored(file.tensors.begin(), file.tensors.end());
-  auto params = named_parameters();
+  NamedTensors targets = state();
 
   // Check everything first, so a bad file changes nothing.
   std::ostringstream shapes, missing, unexpected;
-  for (const auto& [name, p] : params) {
+  for (const auto& [name, t] : targets) {
     auto it = stored.find(name);
     if (it == stored.end()) {
       missing << (missing.tellp() > 0 ? ", " : "") << name;
-    } else if (!(it->second.shape() == p.shape())) {
-      shapes << "\n  " << name << ": the file has " << it->second.shape() << ", the module " << p.shape();
+    } else if (!(it->second.shape() == t.shape())) {
+      shapes << "\n  " << name << ": the file has " << it->second.shape() << ", the module " << t.shape();
     }
   }
   std::set<std::string> known;
-  for (const auto& entry : params) known.insert(entry.first);
+  for (const auto& entry : targets) known.insert(entry.first);
   for (const auto& entry : file.tensors)
     if (!known.count(entry.first)) unexpected << (unexpected.tellp() > 0 ? ", " : "") << entry.first;
   std::string where = "Module::load: " + path + " into " + type_name_ + ": ";
   HEED_CHECK(shapes.tellp() == 0, where, "shapes differ for", shapes.str());
-  if (options.strict) {
-    HEED_CHECK(missing.tellp() == 0, where, "missing from the file: ", missing.str(),
-               " (LoadOptions{.strict = false} loads the rest)");
-    HEED_CHECK(unexpected.tellp() == 0, where, "not in the module: ", unexpected.str(),
-               " (LoadOptions{.strict = false} ignores them)");
+  if (options.strict && (missing.tellp() > 0 || unexpected.tellp() > 0)) {
+    // Both lists at once: a renamed layer shows up as one name in each.
+    std::string both = missing.tellp() > 0 && unexpected.tellp() > 0 ? "; " : "";
+    throw Error(detail::concat(where, missing.tellp() > 0 ? "missing from the file: " + missing.str() : "",
+                               both, unexpected.tellp() > 0 ? "not in the module: " + unexpected.str() : "",
+                               " (LoadOptions{.strict = false} loads the names that match)"));
   }
 
   NoGradGuard no_grad;
-  for (const auto& [name, p] : params) {
+  for (const auto& [name, t] : targets) {
     auto it = stored.find(name);
-    if (it != stored.end()) copy_(p.value(), it->second);
+    if (it != stored.end()) copy_(t, it->second);
   }
 }
 
 // ------------------------------------------------------------- printing
 
-// Mlp                                 82
-//   fc1: Linear(in=2, out=16)         48
-//     weight (16, 2)                  32
-//     bias (16)                       16
+// Mlp                                                       82
+//   fc1: Linear(in_features=2, out_features=16, bias=true)  48
+//     weight (16, 2)                                        32
+//     bias (16,)                                            16
 //   ...
+//   causal_mask (8, 8) buffer
 // total parameters: 82
 std::ostream& operator<<(std::ostream& out, const Module& module) {
-  std::vector<std::pair<std::string, int64_t>> lines;  // text, parameter count
+  std::vector<std::pair<std::string, std::string>> lines;  // text, parameter count (none for a buffer)
   // Recursion depth is the model's nesting depth, a handful of levels.
   auto walk = [&](auto& self, const Module& m, const std::string& label, int depth) -> void {
     std::string indent(2 * size_t(depth), ' ');
-    lines.emplace_back(indent + label, m.num_parameters());
+    lines.emplace_back(indent + label, grouped(m.num_parameters()));
     for (const auto& [name, p] : m.own_parameters())
-      lines.emplace_back(indent + "  " + name + " " + to_string(p.shape()), p.numel());
+      lines.emplace_back(indent + "  " + name + " " + to_string(p.shape()), grouped(p.numel()));
+    for (const auto& [name, b] : m.own_buffers())
+      lines.emplace_back(indent + "  " + name + " " + to_string(b.shape()) + " buffer", "");
     for (const auto& [name, child] : m.children())
       self(self, *child, name + ": " + child->describe(), depth + 1);
   };
@@ -169,12 +213,16 @@ std::ostream& operator<<(std::ostream& out, const Module& module) {
 
   // Counts right-aligned in one column, two spaces past the longest line.
   size_t text_width = 0, count_width = 0;
-  for (const auto& [text, n] : lines) {
+  for (const auto& [text, count] : lines) {
+    if (count.empty()) continue;  // a buffer's line has no count to align
     text_width = std::max(text_width, text.size());
-    count_width = std::max(count_width, grouped(n).size());
+    count_width = std::max(count_width, count.size());
   }
-  for (const auto& [text, n] : lines) {
-    std::string count = grouped(n);
+  for (const auto& [text, count] : lines) {
+    if (count.empty()) {
+      out << text << "\n";
+      continue;
+    }
     out << text << std::string(text_width - text.size() + 2 + count_width - count.size(), ' ') << count
         << "\n";
   }

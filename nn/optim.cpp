@@ -4,7 +4,7 @@
 #include <cmath>
 #include <set>
 
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 #include "tensor/ops.h"
 
 namespace heed::nn {
@@ -154,25 +154,26 @@ Adam::Adam(std::string type_name, NamedParameters params, const AdamOptions& opt
     : Optimizer(std::move(type_name), std::move(params), options.lr),
       options_(options),
       decoupled_(decoupled) {
-  HEED_CHECK(options.beta1 >= 0 && options.beta1 < 1 && options.beta2 >= 0 && options.beta2 < 1,
-             this->type_name(), ": betas must lie in [0, 1), got ", options.beta1, " and ", options.beta2);
+  HEED_CHECK(options.betas.first >= 0 && options.betas.first < 1 && options.betas.second >= 0 &&
+                 options.betas.second < 1,
+             this->type_name(), ": betas must lie in [0, 1), got ", options.betas.first, " and ",
+             options.betas.second);
   HEED_CHECK(options.eps >= 0 && options.weight_decay >= 0, this->type_name(),
              ": eps and weight_decay must be >= 0");
 }
 
 AdamW::AdamW(NamedParameters params, const AdamWOptions& o)
     : Adam("AdamW", std::move(params),
-           AdamOptions{
-               .lr = o.lr, .beta1 = o.beta1, .beta2 = o.beta2, .eps = o.eps, .weight_decay = o.weight_decay},
+           AdamOptions{.lr = o.lr, .betas = o.betas, .eps = o.eps, .weight_decay = o.weight_decay},
            /*decoupled=*/true) {}
 
 void Adam::update(const std::string& name, const Tensor& value, const Tensor& grad) {
   const int64_t t = ++counter(name);
   // Scalars in double, as PyTorch computes them in Python; elements in float.
   const double lr = this->lr();
-  const float step_size = float(lr / (1 - std::pow(options_.beta1, double(t))));
-  const float bc2_sqrt = float(std::sqrt(1 - std::pow(options_.beta2, double(t))));
-  const float b1 = float(options_.beta1), b2 = float(options_.beta2), eps = float(options_.eps);
+  const float step_size = float(lr / (1 - std::pow(options_.betas.first, double(t))));
+  const float bc2_sqrt = float(std::sqrt(1 - std::pow(options_.betas.second, double(t))));
+  const float b1 = float(options_.betas.first), b2 = float(options_.betas.second), eps = float(options_.eps);
   const float l2 = decoupled_ ? 0.0f : float(options_.weight_decay);
   const float shrink = decoupled_ ? float(1 - lr * options_.weight_decay) : 1.0f;
   float* w = value.data();

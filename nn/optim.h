@@ -117,16 +117,14 @@ class SGD : public Optimizer {
 // outside the square root, as in PyTorch.
 struct AdamOptions {
   double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
+  std::pair<double, double> betas{0.9, 0.999};  // (beta1, beta2), as PyTorch's betas
   double eps = 1e-8;
   double weight_decay = 0.0;
 };
 // AdamW's default weight decay is 0.01, as in PyTorch.
 struct AdamWOptions {
   double lr = 1e-3;
-  double beta1 = 0.9;
-  double beta2 = 0.999;
+  std::pair<double, double> betas{0.9, 0.999};  // (beta1, beta2), as PyTorch's betas
   double eps = 1e-8;
   double weight_decay = 1e-2;
 };

@@ -4,11 +4,12 @@
 // Parameters follow PyTorch exactly (names, shapes, gate order), so a
 // checkpoint holds the names of nn.GRU's state_dict and loads either way:
 //
-//   weight_ih: (G*H, I)  weight_hh: (G*H, H)  bias_ih, bias_hh: (G*H,)
+//   weight_ih: (G*Hid, I)  weight_hh: (G*Hid, Hid)  bias_ih, bias_hh: (G*Hid,)
+//   I = input_size, Hid = hidden_size,
 //   G = 1 for RNN; 3 for GRU, gates (r, z, n); 4 for LSTM, gates (i, f, g, o)
 //
-// With x: (B, I), h: (B, H), gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh,
-// each split into its G gates of H columns:
+// With x: (B, I), h: (B, Hid), gi = x W_ih^T + b_ih and gh = h W_hh^T + b_hh,
+// each split into its G gates of Hid columns:
 //
 //   RNN:  h' = tanh(gi + gh)
 //   GRU:  r = sigmoid(gi_r + gh_r)   z = sigmoid(gi_z + gh_z)
@@ -18,16 +19,16 @@
 //         g = tanh(gi_g + gh_g)      o = sigmoid(gi_o + gh_o)
 //         c' = f * c + i * g         h' = o * tanh(c')
 //
-// Every parameter starts ~ U(-1/sqrt(H), 1/sqrt(H)), PyTorch's default.
+// Every parameter starts ~ U(-1/sqrt(Hid), 1/sqrt(Hid)), PyTorch's default.
 //
 // The sequence layers take batch-first x: (B, T, I), an optional initial
 // state and optional lengths, and give
 //
-//   nn::GRU encoder({.input = 32, .hidden = 64, .bidirectional = true});
+//   nn::GRU encoder({.input_size = 32, .hidden_size = 64, .bidirectional = true});
 //   auto [output, h_n] = encoder.forward(x, /*h0=*/{}, /*lengths=*/{7, 5, 2});
 //
-//   output: (B, T, D*H), D = 2 if bidirectional (forward half first), else 1
-//   h_n:    (layers*D, B, H), rows ordered l0, l0_reverse, l1, ... (c_n too)
+//   output: (B, T, Dir*Hid), Dir = 2 if bidirectional (forward half first), else 1
+//   h_n:    (L*Dir, B, Hid), L = num_layers, rows ordered l0, l0_reverse, l1, ... (c_n too)
 // Layer l > 0 reads layer l-1's output. Padded batches pass per-sequence
 // lengths: at t >= length the state is carried unchanged,
 //   h = m * h_new + (1 - m) * h,   m = (t < length),
@@ -38,6 +39,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -50,10 +52,12 @@ namespace heed::nn {
 
 // ------------------------------------------------------------- cells
 struct RNNCellOptions {
-  int64_t input = 0;   // I
-  int64_t hidden = 0;  // H
+  int64_t input_size = 0;   // I
+  int64_t hidden_size = 0;  // Hid
   bool bias = true;
-  uint64_t seed = 0;  // for the initial weights when no Generator is given
+  // The initial weights' seed; without one (and without a Generator&) the
+  // layer draws its seed from the default generator (heed::manual_seed).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 using GRUCellOptions = RNNCellOptions;
 using LSTMCellOptions = RNNCellOptions;
@@ -64,15 +68,15 @@ class RecurrentCell : public Module {
   std::string describe() const override;
   const RNNCellOptions& options() const { return options_; }
 
-  Variable weight_ih;  // (G*H, I)
-  Variable weight_hh;  // (G*H, H)
-  Variable bias_ih;    // (G*H,), undefined without bias
-  Variable bias_hh;    // (G*H,), undefined without bias
+  Variable weight_ih;  // (G*Hid, I)
+  Variable weight_hh;  // (G*Hid, Hid)
+  Variable bias_ih;    // (G*Hid,), undefined without bias
+  Variable bias_hh;    // (G*Hid,), undefined without bias
 
  protected:
-  // gen: where the initial weights come from; null for Generator(options.seed).
+  // gen: where the initial weights come from; null for generator_from(options.seed).
   RecurrentCell(std::string type_name, int64_t gates, const RNNCellOptions& options, Generator* gen);
-  // Checks x: (B, I) and, when defined, a state part `what`: (B, H).
+  // Checks x: (B, I) and, when defined, a state part `what`: (B, Hid).
   void check_input(const Variable& x, const Variable& state, const char* what) const;
 
  private:
@@ -83,7 +87,7 @@ class RNNCell : public RecurrentCell {
  public:
   explicit RNNCell(const RNNCellOptions& options);
   RNNCell(const RNNCellOptions& options, Generator& gen);
-  // x: (B, I)  h: (B, H), zeros when undefined  ->  h': (B, H)
+  // x: (B, I)  h: (B, Hid), zeros when undefined  ->  h': (B, Hid)
   Variable forward(const Variable& x, const Variable& h = {});
 };
 
@@ -91,11 +95,11 @@ class GRUCell : public RecurrentCell {
  public:
   explicit GRUCell(const GRUCellOptions& options);
   GRUCell(const GRUCellOptions& options, Generator& gen);
-  // x: (B, I)  h: (B, H), zeros when undefined  ->  h': (B, H)
+  // x: (B, I)  h: (B, Hid), zeros when undefined  ->  h': (B, Hid)
   Variable forward(const Variable& x, const Variable& h = {});
 };
 
-// An LSTM's state: h and c, each (B, H) for a cell, (layers*D, B, H) for a layer.
+// An LSTM's state: h and c, each (B, Hid) for a cell, (L*Dir, B, Hid) for a layer.
 struct LSTMState {
   Variable h;
   Variable c;
@@ -105,18 +109,20 @@ class LSTMCell : public RecurrentCell {
  public:
   explicit LSTMCell(const LSTMCellOptions& options);
   LSTMCell(const LSTMCellOptions& options, Generator& gen);
-  // x: (B, I)  state: (B, H) each, zeros when undefined  ->  (h', c'): (B, H) each
+  // x: (B, I)  state: (B, Hid) each, zeros when undefined  ->  (h', c'): (B, Hid) each
   LSTMState forward(const Variable& x, const LSTMState& state = {});
 };
 
 // ------------------------------------------------------------- sequence layers
 struct RNNOptions {
-  int64_t input = 0;   // I
-  int64_t hidden = 0;  // H
-  int64_t layers = 1;
+  int64_t input_size = 0;   // I
+  int64_t hidden_size = 0;  // Hid
+  int64_t num_layers = 1;   // L
   bool bias = true;
   bool bidirectional = false;
-  uint64_t seed = 0;  // for the initial weights when no Generator is given
+  // The initial weights' seed; without one (and without a Generator&) the
+  // layer draws its seed from the default generator (heed::manual_seed).
+  std::optional<uint64_t> seed = std::nullopt;
 };
 using GRUOptions = RNNOptions;
 using LSTMOptions = RNNOptions;
@@ -139,14 +145,14 @@ class Lengths {
 };
 
 struct RNNOutput {
-  Variable output;  // (B, T, D*H), zero at padded steps
-  Variable h_n;     // (layers*D, B, H)
+  Variable output;  // (B, T, Dir*Hid), zero at padded steps
+  Variable h_n;     // (L*Dir, B, Hid)
 };
 
 struct LSTMOutput {
-  Variable output;  // (B, T, D*H), zero at padded steps
-  Variable h_n;     // (layers*D, B, H)
-  Variable c_n;     // (layers*D, B, H)
+  Variable output;  // (B, T, Dir*Hid), zero at padded steps
+  Variable h_n;     // (L*Dir, B, Hid)
+  Variable c_n;     // (L*Dir, B, Hid)
 };
 
 // What RNN, GRU and LSTM share: the parameters of every layer and direction,
@@ -167,23 +173,23 @@ class Recurrent : public Module {
   const Weights& weights(int64_t layer, int64_t direction) const;
 
  protected:
-  enum class Cell { RNN, GRU, LSTM };
-  // gen: where the initial weights come from; null for Generator(options.seed).
+  enum class Cell { rnn, gru, lstm };
+  // gen: where the initial weights come from; null for generator_from(options.seed).
   Recurrent(std::string type_name, Cell cell, const RNNOptions& options, Generator* gen);
-  // h0, c0: (layers*D, B, H) or undefined for zeros; c0 and c_n for LSTM only.
+  // h0, c0: (L*Dir, B, Hid) or undefined for zeros; c0 and c_n for LSTM only.
   LSTMOutput run(const Variable& x, const Variable& h0, const Variable& c0, const Lengths& lengths) const;
 
  private:
   Cell cell_;
   RNNOptions options_;
-  std::vector<Weights> weights_;  // index layer*D + direction
+  std::vector<Weights> weights_;  // index layer*Dir + direction
 };
 
 class RNN : public Recurrent {
  public:
   explicit RNN(const RNNOptions& options);
   RNN(const RNNOptions& options, Generator& gen);
-  // x: (B, T, I)  h0: (layers*D, B, H), zeros when undefined
+  // x: (B, T, I)  h0: (L*Dir, B, Hid), zeros when undefined
   RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {});
 };
 
@@ -191,7 +197,7 @@ class GRU : public Recurrent {
  public:
   explicit GRU(const GRUOptions& options);
   GRU(const GRUOptions& options, Generator& gen);
-  // x: (B, T, I)  h0: (layers*D, B, H), zeros when undefined
+  // x: (B, T, I)  h0: (L*Dir, B, Hid), zeros when undefined
   RNNOutput forward(const Variable& x, const Variable& h0 = {}, const Lengths& lengths = {});
 };
 
@@ -199,7 +205,7 @@ class LSTM : public Recurrent {
  public:
   explicit LSTM(const LSTMOptions& options);
   LSTM(const LSTMOptions& options, Generator& gen);
-  // x: (B, T, I)  state: (layers*D, B, H) each, zeros when undefined
+  // x: (B, T, I)  state: (L*Dir, B, Hid) each, zeros when undefined
   LSTMOutput forward(const Variable& x, const LSTMState& state = {}, const Lengths& lengths = {});
 };
 

@@ -3,6 +3,7 @@
 #include "tensor/random.h"
 
 #include <cmath>
+#include <mutex>
 
 namespace heed {
 namespace {
@@ -38,6 +39,39 @@ uint32_t Generator::next_u32() {
   uint32_t xorshifted = static_cast<uint32_t>(((old >> 18u) ^ old) >> 27u);
   uint32_t rot = static_cast<uint32_t>(old >> 59u);
   return (xorshifted >> rot) | (xorshifted << ((32 - rot) & 31));
+}
+
+uint64_t Generator::next_u64() {
+  uint64_t high = next_u32();  // two statements: the draws must happen in this order
+  return (high << 32) | next_u32();
+}
+
+namespace {
+struct DefaultGenerator {
+  std::mutex mutex;
+  Generator gen{0};  // guarded by mutex
+};
+// A function-local static: ready even for a layer built during static initialization.
+DefaultGenerator& default_generator() {
+  static DefaultGenerator instance;
+  return instance;
+}
+}  // namespace
+
+void manual_seed(uint64_t seed) {
+  DefaultGenerator& d = default_generator();
+  std::lock_guard lock(d.mutex);
+  d.gen = Generator(seed);
+}
+
+uint64_t seed_from_default_generator() {
+  DefaultGenerator& d = default_generator();
+  std::lock_guard lock(d.mutex);
+  return d.gen.next_u64();
+}
+
+Generator generator_from(std::optional<uint64_t> seed) {
+  return Generator(seed ? *seed : seed_from_default_generator());
 }
 
 float Generator::uniform() { return static_cast<float>(next_u32() >> 8) * (1.0f / 16777216.0f); }

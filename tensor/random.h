@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 
 #include "tensor/tensor.h"
 
@@ -19,6 +20,8 @@ class Generator {
   explicit Generator(uint64_t seed = 0);
 
   uint32_t next_u32();
+  // Two draws, the high word first: a seed for another Generator.
+  uint64_t next_u64();
   // Uniform on [0, 1), 24 random bits.
   float uniform();
   // Standard normal (Marsaglia's polar method).
@@ -31,6 +34,26 @@ class Generator {
   float spare_ = 0.0f;  // the polar method makes normals in pairs
   bool has_spare_ = false;
 };
+
+// The default generator: what a layer draws from when it is given neither a
+// seed nor a Generator& (PyTorch's torch.default_generator). Each such layer
+// takes one next_u64() from it as the seed of its own Generator, so two layers
+// built alike start different, and one manual_seed(n) at the top of a program
+// makes all of its layers reproducible. At program start it is as after
+// manual_seed(0).
+//
+// It is one per process, as in PyTorch, and guarded by a mutex: threads that
+// build layers at the same time each take the next seed of the one stream
+// (which thread gets which depends on timing: build a model on one thread to
+// reproduce it).
+// Besides the no-grad flag and the thread count, it is heed's only global
+// mutable state.
+void manual_seed(uint64_t seed);
+// One next_u64() from the default generator.
+uint64_t seed_from_default_generator();
+// Generator(*seed) when a seed is given, else one seeded from the default
+// generator: how a layer with an optional `.seed` makes its weights.
+Generator generator_from(std::optional<uint64_t> seed);
 
 // Uniform on [0, 1).
 Tensor rand(const Shape& shape, Generator& gen);

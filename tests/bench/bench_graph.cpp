@@ -29,9 +29,9 @@ double mib(int64_t bytes) { return double(bytes) / (1 << 20); }
 void graph_memory() {
   constexpr int64_t T = 32;
   Generator gen(0);
-  nn::GRU encoder({.input = kHidden, .hidden = kHidden}, gen),
-      decoder({.input = kHidden, .hidden = kHidden}, gen);
-  nn::Linear head({.in = kHidden, .out = kHidden}, gen);
+  nn::GRU encoder({.input_size = kHidden, .hidden_size = kHidden}, gen),
+      decoder({.input_size = kHidden, .hidden_size = kHidden}, gen);
+  nn::Linear head({.in_features = kHidden, .out_features = kHidden}, gen);
   Tensor source = randn({kBatch, T, kHidden}, gen), target_in = randn({kBatch, T, kHidden}, gen);
   std::vector<float> ids(kBatch * T);
   for (size_t i = 0; i < ids.size(); ++i) ids[i] = float(i * 7 % kHidden);
@@ -79,7 +79,7 @@ void gru_backward_per_step() {
   std::printf("\nGRU layer backward per step (batch %lld, hidden %lld, input %lld), median of 5\n",
               (long long)kBatch, (long long)kHidden, (long long)kHidden);
   Generator gen(1);
-  nn::GRU gru({.input = kHidden, .hidden = kHidden}, gen);
+  nn::GRU gru({.input_size = kHidden, .hidden_size = kHidden}, gen);
   double first = 0, last = 0;
   for (int64_t T : {16, 64, 256, 1024}) {
     Tensor x = randn({kBatch, T, kHidden}, gen);

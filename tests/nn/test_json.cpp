@@ -5,7 +5,7 @@
 #include <random>
 #include <string>
 
-#include "nn/json.h"
+#include "nn/io/json.h"
 #include "tensor/error.h"
 
 using namespace heed;

@@ -34,7 +34,7 @@ std::vector<std::string> names_of(const nn::Module& m) {
 
 // ------------------------------------------------------------- Linear
 TEST_CASE("Linear stores weight (out, in) as PyTorch and maps (..., in) to (..., out)") {
-  nn::Linear fc({.in = 4, .out = 3});
+  nn::Linear fc({.in_features = 4, .out_features = 3});
   CHECK(fc.weight.shape() == Shape{3, 4});
   CHECK(fc.bias.shape() == Shape{3});
   CHECK(names_of(fc) == std::vector<std::string>{"weight", "bias"});
@@ -45,7 +45,7 @@ TEST_CASE("Linear stores weight (out, in) as PyTorch and maps (..., in) to (...,
 }
 
 TEST_CASE("Linear computes x W^T + b") {
-  nn::Linear fc({.in = 2, .out = 3});
+  nn::Linear fc({.in_features = 2, .out_features = 3});
   fc.weight.set_value(Tensor{{1, 2}, {3, 4}, {5, 6}});
   fc.bias.set_value(Tensor{0.5f, -1, 2});
   Tensor y = fc.forward(Tensor{{1, -1}, {2, 0.5f}}).value();
@@ -53,7 +53,7 @@ TEST_CASE("Linear computes x W^T + b") {
 }
 
 TEST_CASE("Linear without bias holds only a weight") {
-  nn::Linear fc({.in = 2, .out = 3, .bias = false});
+  nn::Linear fc({.in_features = 2, .out_features = 3, .bias = false});
   CHECK_FALSE(fc.bias.defined());
   CHECK(names_of(fc) == std::vector<std::string>{"weight"});
   fc.weight.set_value(Tensor{{1, 2}, {3, 4}, {5, 6}});
@@ -61,41 +61,44 @@ TEST_CASE("Linear without bias holds only a weight") {
 }
 
 TEST_CASE("Linear starts as PyTorch: weight and bias ~ U(-1/sqrt(in), 1/sqrt(in)), fixed by the seed") {
-  nn::Linear a({.in = 16, .out = 32, .seed = 3}), b({.in = 16, .out = 32, .seed = 3}),
-      c({.in = 16, .out = 32, .seed = 4});
+  nn::Linear a({.in_features = 16, .out_features = 32, .seed = 3}),
+      b({.in_features = 16, .out_features = 32, .seed = 3}),
+      c({.in_features = 16, .out_features = 32, .seed = 4});
   CHECK(equal(a.weight.value(), b.weight.value()));
   CHECK_FALSE(equal(a.weight.value(), c.weight.value()));
   for (const Variable& p : a.parameters())
     for (float v : p.value().to_vector()) CHECK(std::fabs(v) <= 0.25f);
   // One Generator shared by two layers gives them different weights.
   Generator gen(0);
-  nn::Linear d({.in = 16, .out = 32}, gen), e({.in = 16, .out = 32}, gen);
+  nn::Linear d({.in_features = 16, .out_features = 32}, gen), e({.in_features = 16, .out_features = 32}, gen);
   CHECK_FALSE(equal(d.weight.value(), e.weight.value()));
 }
 
 TEST_CASE("Linear passes gradcheck for its input, weight and bias, on 2-D and 3-D inputs") {
-  nn::Linear fc({.in = 4, .out = 3, .seed = 1});
+  nn::Linear fc({.in_features = 4, .out_features = 3, .seed = 1});
   Generator gen(2);
   for (Shape shape : {Shape{2, 4}, Shape{2, 3, 4}}) {
     CHECK(gradcheck_layer({&fc.weight, &fc.bias}, [&](const auto& v) { return fc.forward(v[0]); },
                           {randn(shape, gen)}));
   }
-  nn::Linear no_bias({.in = 4, .out = 3, .bias = false});
+  nn::Linear no_bias({.in_features = 4, .out_features = 3, .bias = false});
   CHECK(gradcheck_layer({&no_bias.weight}, [&](const auto& v) { return no_bias.forward(v[0]); },
                         {randn({2, 4}, gen)}));
 }
 
 TEST_CASE("Linear given the wrong input size names the layer and both sizes") {
-  nn::Linear fc({.in = 4, .out = 3});
-  CHECK_THROWS_WITH_AS(fc.forward(zeros({2, 5})),
-                       "Linear(in=4, out=3, bias=true): expected input (..., 4), got (2, 5)", Error);
-  CHECK_THROWS_WITH_AS(nn::Linear({.in = 0, .out = 3}),
-                       "Linear: in and out must be positive, got in=0, out=3", Error);
+  nn::Linear fc({.in_features = 4, .out_features = 3});
+  CHECK_THROWS_WITH_AS(
+      fc.forward(zeros({2, 5})),
+      "Linear(in_features=4, out_features=3, bias=true): expected input (..., 4), got (2, 5)", Error);
+  CHECK_THROWS_WITH_AS(
+      nn::Linear({.in_features = 0, .out_features = 3}),
+      "Linear: in_features and out_features must be positive, got in_features=0, out_features=3", Error);
 }
 
 // ------------------------------------------------------------- Embedding
 TEST_CASE("Embedding looks up one row per id: ids (B, T) -> (B, T, dim)") {
-  nn::Embedding emb({.num = 5, .dim = 3});
+  nn::Embedding emb({.num_embeddings = 5, .embedding_dim = 3});
   CHECK(emb.weight.shape() == Shape{5, 3});
   Tensor ids{{4, 0, 4}, {1, 2, 3}};
   Tensor out = emb.forward(ids).value();
@@ -105,7 +108,7 @@ TEST_CASE("Embedding looks up one row per id: ids (B, T) -> (B, T, dim)") {
 }
 
 TEST_CASE("Embedding passes gradcheck with repeated ids, which sum their gradients") {
-  nn::Embedding emb({.num = 4, .dim = 3, .seed = 1});
+  nn::Embedding emb({.num_embeddings = 4, .embedding_dim = 3, .seed = 1});
   Tensor ids{{1, 3, 1}, {1, 0, 3}};
   CHECK(gradcheck_layer({&emb.weight}, [&](const auto&) { return emb.forward(ids); }, {}));
   emb.forward(ids).backward(ones({2, 3, 3}));
@@ -113,7 +116,7 @@ TEST_CASE("Embedding passes gradcheck with repeated ids, which sum their gradien
 }
 
 TEST_CASE("Embedding's padding_idx row starts at zero and never receives a gradient") {
-  nn::Embedding emb({.num = 4, .dim = 3, .padding_idx = 0});
+  nn::Embedding emb({.num_embeddings = 4, .embedding_dim = 3, .padding_idx = 0});
   CHECK(equal(select(emb.weight.value(), 0, 0), zeros({3})));
   Tensor ids{{0, 2, 0, 1}};
   emb.forward(ids).backward(ones({1, 4, 3}));
@@ -122,15 +125,15 @@ TEST_CASE("Embedding's padding_idx row starts at zero and never receives a gradi
 }
 
 TEST_CASE("Embedding rejects an id outside the table and a padding_idx outside it") {
-  nn::Embedding emb({.num = 4, .dim = 3});
+  nn::Embedding emb({.num_embeddings = 4, .embedding_dim = 3});
   CHECK_THROWS_AS(emb.forward(Tensor{1, 4}), Error);
-  CHECK_THROWS_WITH_AS(nn::Embedding({.num = 4, .dim = 3, .padding_idx = 4}),
+  CHECK_THROWS_WITH_AS(nn::Embedding({.num_embeddings = 4, .embedding_dim = 3, .padding_idx = 4}),
                        "Embedding: padding_idx 4 is not a row of 4 (use -1 for none)", Error);
 }
 
 // ------------------------------------------------------------- LayerNorm
 TEST_CASE("LayerNorm starts as the plain normalization: each row has mean 0 and variance 1") {
-  nn::LayerNorm norm({.dim = 8});
+  nn::LayerNorm norm({.normalized_shape = 8});
   CHECK(equal(norm.weight.value(), ones({8})));
   CHECK(equal(norm.bias.value(), zeros({8})));
   Generator gen(5);
@@ -140,7 +143,7 @@ TEST_CASE("LayerNorm starts as the plain normalization: each row has mean 0 and 
 }
 
 TEST_CASE("LayerNorm passes gradcheck for its input, weight and bias") {
-  nn::LayerNorm norm({.dim = 5});
+  nn::LayerNorm norm({.normalized_shape = 5});
   Generator gen(6);
   norm.weight.set_value(uniform({5}, 0.5f, 1.5f, gen));
   norm.bias.set_value(randn({5}, gen));
@@ -149,9 +152,10 @@ TEST_CASE("LayerNorm passes gradcheck for its input, weight and bias") {
 }
 
 TEST_CASE("LayerNorm given the wrong last dim names the layer and both sizes") {
-  nn::LayerNorm norm({.dim = 8});
+  nn::LayerNorm norm({.normalized_shape = 8});
   CHECK_THROWS_WITH_AS(norm.forward(zeros({2, 4})),
-                       "LayerNorm(dim=8, eps=1e-05): expected input (..., 8), got (2, 4)", Error);
+                       "LayerNorm(normalized_shape=8, eps=1e-05): expected input (..., 8), got (2, 4)",
+                       Error);
 }
 
 // ------------------------------------------------------------- Dropout
@@ -231,27 +235,63 @@ TEST_CASE("Activations pass gradcheck") {
 
 // ------------------------------------------------------------- Sequential
 TEST_CASE("Sequential registers its modules as \"0\", \"1\", ... like PyTorch") {
-  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 4}),
+  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = 4}),
                       std::make_shared<nn::ReLU>(),
-                      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 3})});
+                      std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 3})});
   CHECK(mlp.size() == 3);
   CHECK(names_of(mlp) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
   CHECK(mlp[1].describe() == "ReLU()");
-  auto fc = mlp.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in = 3, .out = 1}));
-  CHECK(fc->options().out == 1);
+  auto fc =
+      mlp.push_back(std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 3, .out_features = 1}));
+  CHECK(fc->options().out_features == 1);
   CHECK(mlp.children().back().first == "3");
   CHECK_THROWS_WITH_AS(mlp[4], "Sequential: index 4 out of range for 4 modules", Error);
 }
 
 TEST_CASE("Sequential feeds each module the previous one's output, and passes gradcheck") {
-  auto fc1 = std::make_shared<nn::Linear>(nn::LinearOptions{.in = 3, .out = 4, .seed = 1});
-  auto fc2 = std::make_shared<nn::Linear>(nn::LinearOptions{.in = 4, .out = 2, .seed = 2});
+  auto fc1 = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 3, .out_features = 4, .seed = 1});
+  auto fc2 = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 2, .seed = 2});
   nn::Sequential mlp({fc1, std::make_shared<nn::Tanh>(), fc2});
   Generator gen(9);
   Tensor x = randn({5, 3}, gen);
   CHECK(equal(mlp.forward(x).value(), fc2->forward(tanh(fc1->forward(x))).value()));
   CHECK(gradcheck_layer({&fc1->weight, &fc1->bias, &fc2->weight, &fc2->bias},
                         [&](const auto& v) { return mlp.forward(v[0]); }, {x}));
+}
+
+TEST_CASE("Sequential takes layers built in place, as PyTorch's Sequential(Linear(2, 16), Tanh(), ...)") {
+  nn::Sequential mlp(nn::Linear({.in_features = 2, .out_features = 16, .seed = 1}), nn::Tanh(),
+                     nn::Linear({.in_features = 16, .out_features = 2, .seed = 2}));
+  CHECK(mlp.size() == 3);
+  CHECK(names_of(mlp) == std::vector<std::string>{"0.weight", "0.bias", "2.weight", "2.bias"});
+  CHECK(mlp[1].describe() == "Tanh()");
+
+  // The layers moved in hold the weights they were built with.
+  nn::Linear fc1({.in_features = 2, .out_features = 16, .seed = 1}),
+      fc2({.in_features = 16, .out_features = 2, .seed = 2});
+  Generator gen(3);
+  Tensor x = randn({5, 2}, gen);
+  CHECK(equal(mlp.forward(x).value(), fc2.forward(tanh(fc1.forward(x))).value()));
+}
+
+TEST_CASE("Sequential mixes layers built in place with shared layers the caller keeps") {
+  auto head = std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 4, .out_features = 1});
+  nn::Sequential mlp(nn::Linear({.in_features = 3, .out_features = 4}), nn::ReLU(), head,
+                     nn::Sequential(nn::Sigmoid()));
+  CHECK(mlp.size() == 4);
+  CHECK(mlp.named_parameters()[2].second.impl() == head->weight.impl());
+  CHECK(mlp[3].describe() == "Sequential(size=1)");
+  CHECK(mlp.forward(zeros({2, 3})).shape() == Shape{2, 1});
+}
+
+TEST_CASE("a moved layer carries its parameters; the one moved from is left empty") {
+  nn::Linear a({.in_features = 3, .out_features = 2, .seed = 4});
+  Tensor weight = a.weight.value();
+  nn::Linear b(std::move(a));
+  CHECK(b.weight.value().data() == weight.data());
+  CHECK(b.parameters().size() == 2);
+  CHECK(b.named_parameters()[0].second.impl() == b.weight.impl());
+  CHECK(a.parameters().empty());  // NOLINT(bugprone-use-after-move): what a move leaves is specified here
 }
 
 TEST_CASE("Sequential's train() and eval() reach the modules inside") {
@@ -265,12 +305,15 @@ TEST_CASE("Sequential's train() and eval() reach the modules inside") {
 
 // ------------------------------------------------------------- describe
 TEST_CASE("Every layer describes itself with its options") {
-  CHECK(nn::Linear({.in = 4, .out = 3}).describe() == "Linear(in=4, out=3, bias=true)");
-  CHECK(nn::Linear({.in = 4, .out = 3, .bias = false}).describe() == "Linear(in=4, out=3, bias=false)");
-  CHECK(nn::Embedding({.num = 10, .dim = 4}).describe() == "Embedding(num=10, dim=4)");
-  CHECK(nn::Embedding({.num = 10, .dim = 4, .padding_idx = 0}).describe() ==
-        "Embedding(num=10, dim=4, padding_idx=0)");
-  CHECK(nn::LayerNorm({.dim = 8}).describe() == "LayerNorm(dim=8, eps=1e-05)");
+  CHECK(nn::Linear({.in_features = 4, .out_features = 3}).describe() ==
+        "Linear(in_features=4, out_features=3, bias=true)");
+  CHECK(nn::Linear({.in_features = 4, .out_features = 3, .bias = false}).describe() ==
+        "Linear(in_features=4, out_features=3, bias=false)");
+  CHECK(nn::Embedding({.num_embeddings = 10, .embedding_dim = 4}).describe() ==
+        "Embedding(num_embeddings=10, embedding_dim=4)");
+  CHECK(nn::Embedding({.num_embeddings = 10, .embedding_dim = 4, .padding_idx = 0}).describe() ==
+        "Embedding(num_embeddings=10, embedding_dim=4, padding_idx=0)");
+  CHECK(nn::LayerNorm({.normalized_shape = 8}).describe() == "LayerNorm(normalized_shape=8, eps=1e-05)");
   CHECK(nn::Dropout({.p = 0.1f}).describe() == "Dropout(p=0.1)");
   CHECK(nn::ReLU().describe() == "ReLU()");
   CHECK(nn::GELU().describe() == "GELU(approximate=tanh)");

@@ -122,7 +122,7 @@ TEST_CASE("Adam matches the bias-corrected closed form for three steps") {
   for (double wd : {0.0, 0.1}) {
     CAPTURE(wd);
     Variable w = param({1.5f});
-    Adam opt({w}, {.lr = 0.01, .beta1 = 0.9, .beta2 = 0.999, .eps = 1e-8, .weight_decay = wd});
+    Adam opt({w}, {.lr = 0.01, .betas = {0.9, 0.999}, .eps = 1e-8, .weight_decay = wd});
     for (int t = 1; t <= 3; ++t) {
       set_grad(w, {float(g[t - 1])});
       opt.step();

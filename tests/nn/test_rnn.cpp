@@ -21,7 +21,7 @@ namespace {
 
 // ------------------------------------------------------------- scalar reference
 // One step for one sequence, in double, gate by gate, straight from PyTorch's
-// equations (the comment at the top of nn/rnn.h). Row k*H + j of a weight
+// equations (the comment at the top of nn/rnn.h). Row k*Hid + j of a weight
 // holds gate k of hidden unit j.
 using Vec = std::vector<double>;
 
@@ -42,26 +42,26 @@ Vec ref_rnn(const nn::RecurrentCell& c, const Vec& x, const Vec& h) {
 }
 
 Vec ref_gru(const nn::RecurrentCell& c, const Vec& x, const Vec& h) {
-  const int64_t H = h.size();
-  Vec out(H);
-  for (int64_t j = 0; j < H; ++j) {
+  const int64_t Hid = h.size();
+  Vec out(Hid);
+  for (int64_t j = 0; j < Hid; ++j) {
     double r = sigm(affine(c.weight_ih, c.bias_ih, j, x) + affine(c.weight_hh, c.bias_hh, j, h));
-    double z = sigm(affine(c.weight_ih, c.bias_ih, H + j, x) + affine(c.weight_hh, c.bias_hh, H + j, h));
-    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * H + j, x) +
-                         r * affine(c.weight_hh, c.bias_hh, 2 * H + j, h));
+    double z = sigm(affine(c.weight_ih, c.bias_ih, Hid + j, x) + affine(c.weight_hh, c.bias_hh, Hid + j, h));
+    double n = std::tanh(affine(c.weight_ih, c.bias_ih, 2 * Hid + j, x) +
+                         r * affine(c.weight_hh, c.bias_hh, 2 * Hid + j, h));
     out[j] = (1 - z) * n + z * h[j];
   }
   return out;
 }
 
 std::pair<Vec, Vec> ref_lstm(const nn::RecurrentCell& cell, const Vec& x, const Vec& h, const Vec& c) {
-  const int64_t H = h.size();
-  Vec h2(H), c2(H);
+  const int64_t Hid = h.size();
+  Vec h2(Hid), c2(Hid);
   auto gate = [&](int64_t k, int64_t j) {
-    return affine(cell.weight_ih, cell.bias_ih, k * H + j, x) +
-           affine(cell.weight_hh, cell.bias_hh, k * H + j, h);
+    return affine(cell.weight_ih, cell.bias_ih, k * Hid + j, x) +
+           affine(cell.weight_hh, cell.bias_hh, k * Hid + j, h);
   };
-  for (int64_t j = 0; j < H; ++j) {
+  for (int64_t j = 0; j < Hid; ++j) {
     double i = sigm(gate(0, j)), f = sigm(gate(1, j)), g = std::tanh(gate(2, j)), o = sigm(gate(3, j));
     c2[j] = f * c[j] + i * g;
     h2[j] = o * std::tanh(c2[j]);
@@ -105,9 +105,9 @@ std::vector<Variable*> cell_parameters(nn::RecurrentCell& c) {
 
 std::vector<Variable*> layer_parameters(nn::Recurrent& rnn) {
   std::vector<Variable*> ps;
-  const int64_t D = rnn.options().bidirectional ? 2 : 1;
-  for (int64_t l = 0; l < rnn.options().layers; ++l)
-    for (int64_t d = 0; d < D; ++d) {
+  const int64_t Dir = rnn.options().bidirectional ? 2 : 1;
+  for (int64_t l = 0; l < rnn.options().num_layers; ++l)
+    for (int64_t d = 0; d < Dir; ++d) {
       nn::Recurrent::Weights& w = rnn.weights(l, d);
       for (Variable* p : {&w.weight_ih, &w.weight_hh, &w.bias_ih, &w.bias_hh})
         if (p->defined()) ps.push_back(p);
@@ -130,7 +130,7 @@ Tensor alone(const Tensor& x, int64_t b, int64_t length) {
   return contiguous(slice(slice(x, 0, b, b + 1), 1, 0, length));
 }
 
-// One batch row of a state (layers*D, B, H), as (layers*D, 1, H).
+// One batch row of a state (L*Dir, B, Hid), as (L*Dir, 1, Hid).
 Tensor state_of(const Tensor& s, int64_t b) { return slice(s, 1, b, b + 1); }
 
 // Time reversed: (B, T, ...) -> (B, T, ...) with step t at T-1-t.
@@ -144,7 +144,7 @@ Tensor flip_time(const Tensor& x) {
 
 // ------------------------------------------------------------- cells: values
 TEST_CASE("RNNCell computes tanh(x W_ih^T + b_ih + h W_hh^T + b_hh): hand-computed 1x1 case") {
-  nn::RNNCell cell({.input = 1, .hidden = 1});
+  nn::RNNCell cell({.input_size = 1, .hidden_size = 1});
   set_1x1(cell, {0.5f}, {0.3f}, {0.1f}, {-0.2f});
   // tanh(0.5*1.5 + 0.1 + 0.3*(-0.5) - 0.2) = tanh(0.5); tanh(-0.5 + 0.1 + 0.075 - 0.2) = tanh(-0.525)
   Tensor h = cell.forward(column({1.5f, -1.0f}), column({-0.5f, 0.25f})).value();
@@ -152,7 +152,7 @@ TEST_CASE("RNNCell computes tanh(x W_ih^T + b_ih + h W_hh^T + b_hh): hand-comput
 }
 
 TEST_CASE("GRUCell matches hand-computed values, gates (r, z, n), r applied to W_hn h + b_hn") {
-  nn::GRUCell cell({.input = 1, .hidden = 1});
+  nn::GRUCell cell({.input_size = 1, .hidden_size = 1});
   set_1x1(cell, {0.5f, -0.4f, 0.8f}, {0.3f, 0.6f, -0.7f}, {0.1f, 0.2f, -0.3f}, {-0.2f, 0.1f, 0.4f});
   // Row 0: x = 1.5, h = -0.5
   //   r = sigmoid(0.75 + 0.1 - 0.15 - 0.2)         = sigmoid(0.5)  = 0.62245933
@@ -165,7 +165,7 @@ TEST_CASE("GRUCell matches hand-computed values, gates (r, z, n), r applied to W
 }
 
 TEST_CASE("LSTMCell matches hand-computed values, gates (i, f, g, o)") {
-  nn::LSTMCell cell({.input = 1, .hidden = 1});
+  nn::LSTMCell cell({.input_size = 1, .hidden_size = 1});
   set_1x1(cell, {0.5f, -0.4f, 0.8f, 0.3f}, {0.2f, 0.6f, -0.7f, 0.1f}, {0.1f, 0.2f, -0.3f, 0.05f},
           {-0.2f, 0.1f, 0.4f, 0.0f});
   // Row 0: x = 1.5, h = -0.5, c = 0.8
@@ -180,12 +180,12 @@ TEST_CASE("LSTMCell matches hand-computed values, gates (i, f, g, o)") {
   CHECK(allclose(s.h.value(), column({0.429059787f, -0.193729985f}), 1e-6f, 1e-7f));
 }
 
-TEST_CASE("Cells match the scalar reference at their random initial weights (I = 3, H = 4)") {
+TEST_CASE("Cells match the scalar reference at their random initial weights (I = 3, Hid = 4)") {
   Generator gen(1);
   Tensor x = randn({2, 3}, gen), h = randn({2, 4}, gen), c = randn({2, 4}, gen);
-  nn::RNNCell rnn({.input = 3, .hidden = 4, .seed = 1});
-  nn::GRUCell gru({.input = 3, .hidden = 4, .seed = 2});
-  nn::LSTMCell lstm({.input = 3, .hidden = 4, .seed = 3});
+  nn::RNNCell rnn({.input_size = 3, .hidden_size = 4, .seed = 1});
+  nn::GRUCell gru({.input_size = 3, .hidden_size = 4, .seed = 2});
+  nn::LSTMCell lstm({.input_size = 3, .hidden_size = 4, .seed = 3});
   Tensor h_rnn = rnn.forward(x, h).value(), h_gru = gru.forward(x, h).value();
   nn::LSTMState s = lstm.forward(x, {h, c});
   for (int64_t b = 0; b < 2; ++b) {
@@ -198,7 +198,7 @@ TEST_CASE("Cells match the scalar reference at their random initial weights (I =
 }
 
 TEST_CASE("Cells without bias hold only the two weights and match the reference") {
-  nn::GRUCell gru({.input = 3, .hidden = 2, .bias = false});
+  nn::GRUCell gru({.input_size = 3, .hidden_size = 2, .bias = false});
   CHECK(names_of(gru) == std::vector<std::string>{"weight_ih", "weight_hh"});
   Generator gen(2);
   Tensor x = randn({1, 3}, gen), h = randn({1, 2}, gen);
@@ -208,9 +208,9 @@ TEST_CASE("Cells without bias hold only the two weights and match the reference"
 TEST_CASE("A cell given no state starts from zeros") {
   Generator gen(3);
   Tensor x = randn({2, 3}, gen);
-  nn::GRUCell gru({.input = 3, .hidden = 4});
+  nn::GRUCell gru({.input_size = 3, .hidden_size = 4});
   CHECK(equal(gru.forward(x).value(), gru.forward(x, zeros({2, 4})).value()));
-  nn::LSTMCell lstm({.input = 3, .hidden = 4});
+  nn::LSTMCell lstm({.input_size = 3, .hidden_size = 4});
   nn::LSTMState a = lstm.forward(x), b = lstm.forward(x, {zeros({2, 4}), zeros({2, 4})});
   CHECK(equal(a.h.value(), b.h.value()));
   CHECK(equal(a.c.value(), b.c.value()));
@@ -220,13 +220,13 @@ TEST_CASE("A cell given no state starts from zeros") {
 TEST_CASE("RNNCell, GRUCell and LSTMCell pass gradcheck for x, the state and all four parameters") {
   Generator gen(4);
   Tensor x = randn({2, 3}, gen), h = randn({2, 4}, gen), c = randn({2, 4}, gen);
-  nn::RNNCell rnn({.input = 3, .hidden = 4});
+  nn::RNNCell rnn({.input_size = 3, .hidden_size = 4});
   CHECK(
       gradcheck_layer(cell_parameters(rnn), [&](const auto& v) { return rnn.forward(v[0], v[1]); }, {x, h}));
-  nn::GRUCell gru({.input = 3, .hidden = 4});
+  nn::GRUCell gru({.input_size = 3, .hidden_size = 4});
   CHECK(
       gradcheck_layer(cell_parameters(gru), [&](const auto& v) { return gru.forward(v[0], v[1]); }, {x, h}));
-  nn::LSTMCell lstm({.input = 3, .hidden = 4});
+  nn::LSTMCell lstm({.input_size = 3, .hidden_size = 4});
   CHECK(gradcheck_layer(cell_parameters(lstm),
                         [&](const auto& v) {
                           nn::LSTMState s = lstm.forward(v[0], {v[1], v[2]});
@@ -237,7 +237,7 @@ TEST_CASE("RNNCell, GRUCell and LSTMCell pass gradcheck for x, the state and all
 
 // ------------------------------------------------------------- layers: parameters
 TEST_CASE("GRU registers PyTorch's parameter names, shapes and order") {
-  nn::GRU gru({.input = 3, .hidden = 4, .layers = 2, .bidirectional = true});
+  nn::GRU gru({.input_size = 3, .hidden_size = 4, .num_layers = 2, .bidirectional = true});
   std::vector<std::pair<std::string, Shape>> want{{"weight_ih_l0", {12, 3}},
                                                   {"weight_hh_l0", {12, 4}},
                                                   {"bias_ih_l0", {12}},
@@ -263,18 +263,18 @@ TEST_CASE("GRU registers PyTorch's parameter names, shapes and order") {
 }
 
 TEST_CASE("LSTM has 4 gates of rows, RNN 1, and bias = false drops the biases") {
-  nn::LSTM lstm({.input = 3, .hidden = 5});
+  nn::LSTM lstm({.input_size = 3, .hidden_size = 5});
   CHECK(lstm.weights(0, 0).weight_ih.shape() == Shape{20, 3});
   CHECK(lstm.weights(0, 0).weight_hh.shape() == Shape{20, 5});
-  nn::RNN rnn({.input = 3, .hidden = 5, .layers = 2, .bias = false});
+  nn::RNN rnn({.input_size = 3, .hidden_size = 5, .num_layers = 2, .bias = false});
   CHECK(names_of(rnn) ==
         std::vector<std::string>{"weight_ih_l0", "weight_hh_l0", "weight_ih_l1", "weight_hh_l1"});
   CHECK(rnn.weights(1, 0).weight_ih.shape() == Shape{5, 5});
 }
 
-TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(H), 1/sqrt(H)), fixed by the seed") {
-  nn::LSTM a({.input = 3, .hidden = 16, .layers = 2, .seed = 5}),
-      b({.input = 3, .hidden = 16, .layers = 2, .seed = 5});
+TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(Hid), 1/sqrt(Hid)), fixed by the seed") {
+  nn::LSTM a({.input_size = 3, .hidden_size = 16, .num_layers = 2, .seed = 5}),
+      b({.input_size = 3, .hidden_size = 16, .num_layers = 2, .seed = 5});
   float largest = 0.0f;
   for (const Variable& p : a.parameters())
     for (float v : p.value().to_vector()) largest = std::max(largest, std::fabs(v));
@@ -286,8 +286,8 @@ TEST_CASE("Every recurrent parameter starts in U(-1/sqrt(H), 1/sqrt(H)), fixed b
 
 // ------------------------------------------------------------- layers: values
 TEST_CASE("A one-layer GRU is its cell unrolled over time; h_n is the last step's state") {
-  nn::GRU gru({.input = 3, .hidden = 4, .seed = 6});
-  nn::GRUCell cell({.input = 3, .hidden = 4});
+  nn::GRU gru({.input_size = 3, .hidden_size = 4, .seed = 6});
+  nn::GRUCell cell({.input_size = 3, .hidden_size = 4});
   const nn::Recurrent::Weights& w = gru.weights(0, 0);
   cell.weight_ih.set_value(w.weight_ih.value());
   cell.weight_hh.set_value(w.weight_hh.value());
@@ -307,8 +307,8 @@ TEST_CASE("A one-layer GRU is its cell unrolled over time; h_n is the last step'
 }
 
 TEST_CASE("A bidirectional layer's reverse half is a forward layer run on the time-reversed input") {
-  nn::LSTM bi({.input = 3, .hidden = 4, .bidirectional = true, .seed = 8});
-  nn::LSTM backward_only({.input = 3, .hidden = 4});
+  nn::LSTM bi({.input_size = 3, .hidden_size = 4, .bidirectional = true, .seed = 8});
+  nn::LSTM backward_only({.input_size = 3, .hidden_size = 4});
   auto from = bi.weights(0, 1);
   auto& to = backward_only.weights(0, 0);
   to.weight_ih.set_value(from.weight_ih.value());
@@ -326,7 +326,7 @@ TEST_CASE("A bidirectional layer's reverse half is a forward layer run on the ti
 
 TEST_CASE(
     "h_n lists each layer and direction's final state in PyTorch's order: l0, l0_reverse, l1, l1_reverse") {
-  nn::GRU gru({.input = 3, .hidden = 4, .layers = 2, .bidirectional = true});
+  nn::GRU gru({.input_size = 3, .hidden_size = 4, .num_layers = 2, .bidirectional = true});
   Generator gen(10);
   nn::RNNOutput out = gru.forward(randn({2, 5, 3}, gen));
   REQUIRE(out.h_n.shape() == Shape{4, 2, 4});
@@ -341,7 +341,8 @@ TEST_CASE("Padding never leaks: each padded sequence ends in the state it reache
   const std::vector<int64_t> lengths{5, 2, 3};
   Tensor x = pad_with_junk(randn({3, 5, 3}, gen), lengths, gen);
   Tensor h0 = randn({4, 3, 4}, gen), c0 = randn({4, 3, 4}, gen);
-  const nn::RNNOptions options{.input = 3, .hidden = 4, .layers = 2, .bidirectional = true, .seed = 12};
+  const nn::RNNOptions options{
+      .input_size = 3, .hidden_size = 4, .num_layers = 2, .bidirectional = true, .seed = 12};
   nn::RNN rnn(options);
   nn::GRU gru(options);
   nn::LSTM lstm(options);
@@ -366,7 +367,7 @@ TEST_CASE("Padding never leaks: each padded sequence ends in the state it reache
 
 TEST_CASE("Outputs at padded steps are zero; a batch with no padding ignores its lengths") {
   Generator gen(13);
-  nn::GRU gru({.input = 3, .hidden = 4, .bidirectional = true});
+  nn::GRU gru({.input_size = 3, .hidden_size = 4, .bidirectional = true});
   Tensor x = randn({2, 4, 3}, gen);
   Tensor y = gru.forward(x, {}, {4, 1}).output.value();
   CHECK(equal(slice(select(y, 0, 1), 0, 1, 4), zeros({3, 8})));
@@ -378,7 +379,8 @@ TEST_CASE("RNN, GRU and LSTM layers pass gradcheck: 2 layers, bidirectional, wit
   Generator gen(14);
   const std::vector<int64_t> lengths{3, 1};
   Tensor x = randn({2, 3, 2}, gen), h0 = randn({4, 2, 3}, gen), c0 = randn({4, 2, 3}, gen);
-  const nn::RNNOptions options{.input = 2, .hidden = 3, .layers = 2, .bidirectional = true, .seed = 15};
+  const nn::RNNOptions options{
+      .input_size = 2, .hidden_size = 3, .num_layers = 2, .bidirectional = true, .seed = 15};
   // Both results matter: the output (B, T, 2H) and every final state.
   nn::RNN rnn(options);
   CHECK(gradcheck_layer(layer_parameters(rnn),
@@ -404,7 +406,7 @@ TEST_CASE("RNN, GRU and LSTM layers pass gradcheck: 2 layers, bidirectional, wit
 }
 
 TEST_CASE("A padded step gets no gradient: nothing after a sequence's length reaches the loss") {
-  nn::GRU gru({.input = 2, .hidden = 3, .bidirectional = true});
+  nn::GRU gru({.input_size = 2, .hidden_size = 3, .bidirectional = true});
   Generator gen(16);
   Variable x(randn({2, 4, 2}, gen), true);
   nn::RNNOutput o = gru.forward(x, {}, {4, 2});
@@ -414,24 +416,28 @@ TEST_CASE("A padded step gets no gradient: nothing after a sequence's length rea
 
 // ------------------------------------------------------------- describe, errors
 TEST_CASE("Recurrent layers describe themselves with their options") {
-  CHECK(nn::GRUCell({.input = 4, .hidden = 3}).describe() == "GRUCell(input=4, hidden=3, bias=true)");
-  CHECK(nn::RNNCell({.input = 4, .hidden = 3}).describe() == "RNNCell(input=4, hidden=3, bias=true)");
-  CHECK(nn::LSTMCell({.input = 4, .hidden = 3, .bias = false}).describe() ==
-        "LSTMCell(input=4, hidden=3, bias=false)");
-  CHECK(nn::GRU({.input = 4, .hidden = 3, .layers = 2, .bidirectional = true}).describe() ==
-        "GRU(input=4, hidden=3, layers=2, bias=true, bidirectional=true)");
-  CHECK(nn::LSTM({.input = 4, .hidden = 3}).describe() ==
-        "LSTM(input=4, hidden=3, layers=1, bias=true, bidirectional=false)");
+  CHECK(nn::GRUCell({.input_size = 4, .hidden_size = 3}).describe() ==
+        "GRUCell(input_size=4, hidden_size=3, bias=true)");
+  CHECK(nn::RNNCell({.input_size = 4, .hidden_size = 3}).describe() ==
+        "RNNCell(input_size=4, hidden_size=3, bias=true)");
+  CHECK(nn::LSTMCell({.input_size = 4, .hidden_size = 3, .bias = false}).describe() ==
+        "LSTMCell(input_size=4, hidden_size=3, bias=false)");
+  CHECK(nn::GRU({.input_size = 4, .hidden_size = 3, .num_layers = 2, .bidirectional = true}).describe() ==
+        "GRU(input_size=4, hidden_size=3, num_layers=2, bias=true, bidirectional=true)");
+  CHECK(nn::LSTM({.input_size = 4, .hidden_size = 3}).describe() ==
+        "LSTM(input_size=4, hidden_size=3, num_layers=1, bias=true, bidirectional=false)");
 }
 
 TEST_CASE("Recurrent layers name themselves and the shapes when given the wrong input") {
-  nn::GRUCell cell({.input = 4, .hidden = 3});
+  nn::GRUCell cell({.input_size = 4, .hidden_size = 3});
   CHECK_THROWS_WITH_AS(cell.forward(zeros({2, 5})),
-                       "GRUCell(input=4, hidden=3, bias=true): expected x (B, 4), got (2, 5)", Error);
+                       "GRUCell(input_size=4, hidden_size=3, bias=true): expected x (B, 4), got (2, 5)",
+                       Error);
   CHECK_THROWS_WITH_AS(cell.forward(zeros({2, 4}), zeros({3, 3})),
-                       "GRUCell(input=4, hidden=3, bias=true): expected h (2, 3), got (3, 3)", Error);
-  nn::GRU gru({.input = 4, .hidden = 3, .layers = 2});
-  const std::string name = "GRU(input=4, hidden=3, layers=2, bias=true, bidirectional=false)";
+                       "GRUCell(input_size=4, hidden_size=3, bias=true): expected h (2, 3), got (3, 3)",
+                       Error);
+  nn::GRU gru({.input_size = 4, .hidden_size = 3, .num_layers = 2});
+  const std::string name = "GRU(input_size=4, hidden_size=3, num_layers=2, bias=true, bidirectional=false)";
   CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 3})),
                        (name + ": expected x (B, T, 4) with T >= 1, got (2, 5, 3)").c_str(), Error);
   CHECK_THROWS_WITH_AS(gru.forward(zeros({2, 5, 4}), zeros({1, 2, 3})),

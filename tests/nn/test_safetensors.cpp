@@ -12,7 +12,7 @@
 #include <random>
 #include <string>
 
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
 

@@ -92,7 +92,7 @@ Batch reversal_batch(int64_t batch, Generator& gen) {
   return {from_vector(src, {batch, kLength}), from_vector(tgt, {batch, kLength})};
 }
 
-// A GRU encoder reads the sequence into its final state h: (1, B, H); a GRU
+// A GRU encoder reads the sequence into its final state h: (1, B, Hid); a GRU
 // decoder starts from h and predicts the reversal one symbol at a time, fed
 // the previous symbol (the true one in training, its own guess in decoding).
 // No attention: all 8 symbols pass through the one vector h. Both GRUs read
@@ -104,14 +104,16 @@ struct Reverser : nn::Module {
 
   Reverser(int64_t dim, int64_t hidden) : Module("Reverser") {
     Generator gen(21);
-    embed = register_module(
-        "embed", std::make_shared<nn::Embedding>(nn::EmbeddingOptions{.num = kVocab, .dim = dim}, gen));
-    encoder = register_module("encoder",
-                              std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
-    decoder = register_module("decoder",
-                              std::make_shared<nn::GRU>(nn::GRUOptions{.input = dim, .hidden = hidden}, gen));
-    out = register_module(
-        "out", std::make_shared<nn::Linear>(nn::LinearOptions{.in = hidden, .out = kSymbols}, gen));
+    embed = register_module("embed",
+                            std::make_shared<nn::Embedding>(
+                                nn::EmbeddingOptions{.num_embeddings = kVocab, .embedding_dim = dim}, gen));
+    encoder = register_module(
+        "encoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
+    decoder = register_module(
+        "decoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
+    out =
+        register_module("out", std::make_shared<nn::Linear>(
+                                   nn::LinearOptions{.in_features = hidden, .out_features = kSymbols}, gen));
   }
 
   // source, target: (B, T)  ->  logits: (B, T, symbols), teacher forced
@@ -146,9 +148,10 @@ TEST_CASE("A two-layer MLP learns the two spirals to >= 99% training accuracy wi
   const Clock::time_point start = Clock::now();
   Spirals data = two_spirals(100);
   Generator gen(1);
-  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 64}, gen),
-                      std::make_shared<nn::Tanh>(),
-                      std::make_shared<nn::Linear>(nn::LinearOptions{.in = 64, .out = 2}, gen)});
+  nn::Sequential mlp(
+      {std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = 64}, gen),
+       std::make_shared<nn::Tanh>(),
+       std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 64, .out_features = 2}, gen)});
   nn::Adam adam(mlp.named_parameters(), {.lr = 1e-2});
   nn::CrossEntropyLoss criterion;
   double acc = 0.0;

@@ -34,6 +34,23 @@ TEST_CASE("seed 42 gives these first values on every platform") {
   CHECK(r.randint(10) == 7);
 }
 
+TEST_CASE("next_u64 is two next_u32 draws, the high word first") {
+  Generator bits(42);
+  CHECK(bits.next_u64() == (uint64_t{79146399u} << 32 | 1485350530u));
+  CHECK(bits.next_u32() == 300913445u);
+}
+
+TEST_CASE("manual_seed(n) restarts the default generator as Generator(n)") {
+  manual_seed(42);
+  Generator same(42);
+  CHECK(seed_from_default_generator() == same.next_u64());
+  CHECK(seed_from_default_generator() == same.next_u64());
+  CHECK(generator_from(std::nullopt).next_u32() == Generator(same.next_u64()).next_u32());
+  // A given seed is used as is and leaves the default generator alone.
+  CHECK(generator_from(5).next_u32() == Generator(5).next_u32());
+  CHECK(seed_from_default_generator() == same.next_u64());
+}
+
 TEST_CASE("the same seed gives the same stream; another seed another") {
   Generator a(7), b(7), c(8);
   std::vector<float> va, vb, vc;

@@ -1,4 +1,4 @@
-#include "nn/safetensors.h"
+#include "nn/io/safetensors.h"
 
 #include <fcntl.h>
 #include <unistd.h>
@@ -12,7 +12,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 namespace heed::nn {
 
@@ -120,11 +120,12 @@ std::string temporary_path(const std::string& path) {
   return heed::detail::concat(path, ".tmp.", ::getpid(), ".", counter++);
 }
 
-void write_fully(int fd, const char* data, size_t n, const std::string& tmp) {
+// Errors name the path the caller gave; the temporary file is ours, not theirs.
+void write_fully(int fd, const char* data, size_t n, const std::string& path) {
   while (n > 0) {
     ssize_t written = ::write(fd, data, n);
     if (written < 0 && errno == EINTR) continue;
-    HEED_CHECK(written > 0, "save_safetensors: ", tmp, ": write failed (", system_error(), ")");
+    HEED_CHECK(written > 0, "save_safetensors: ", path, ": write failed (", system_error(), ")");
     data += written;
     n -= size_t(written);
   }
@@ -146,24 +147,36 @@ std::string serialize_safetensors(const NamedTensors& tensors, const Metadata& m
 void heed::detail::save_safetensors(const std::string& path, const nn::NamedTensors& tensors,
                                     const nn::Metadata& metadata, const SafetensorsWriteHook& before_write) {
   using namespace heed::nn;
+  HEED_CHECK(!path.empty(),
+             "save_safetensors: the path is empty; give the file to write, e.g. \"model.safetensors\"");
+  std::error_code ec;
+  HEED_CHECK(!std::filesystem::is_directory(path, ec), "save_safetensors: ", path,
+             " is a directory; give a file name inside it, e.g. ",
+             (std::filesystem::path(path) / "model.safetensors").string());
   Plan plan = make_plan(tensors, metadata);
   std::string tmp = temporary_path(path);
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0644);
-  HEED_CHECK(fd >= 0, "save_safetensors: cannot create ", tmp, " (", system_error(), ")");
+  if (fd < 0) {
+    std::string why = system_error();
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    HEED_CHECK(dir.empty() || std::filesystem::is_directory(dir, ec), "save_safetensors: cannot create ",
+               path, ": the directory ", dir, " does not exist (create it first)");
+    throw Error(heed::detail::concat("save_safetensors: cannot create ", path, " (", why, ")"));
+  }
   try {
     int64_t written = 0;
     emit(plan, [&](const char* data, size_t n) {
       if (before_write) before_write(written);
-      write_fully(fd, data, n, tmp);
+      write_fully(fd, data, n, path);
       written += int64_t(n);
     });
     // The data must be on disk before the rename makes it the checkpoint.
-    HEED_CHECK(::fsync(fd) == 0, "save_safetensors: ", tmp, ": fsync failed (", system_error(), ")");
+    HEED_CHECK(::fsync(fd) == 0, "save_safetensors: ", path, ": fsync failed (", system_error(), ")");
     int closed = ::close(fd);
     fd = -1;
-    HEED_CHECK(closed == 0, "save_safetensors: ", tmp, ": close failed (", system_error(), ")");
-    HEED_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_safetensors: cannot rename ", tmp, " to ",
-               path, " (", system_error(), ")");
+    HEED_CHECK(closed == 0, "save_safetensors: ", path, ": close failed (", system_error(), ")");
+    HEED_CHECK(std::rename(tmp.c_str(), path.c_str()) == 0, "save_safetensors: cannot replace ", path, " (",
+               system_error(), ")");
   } catch (...) {
     if (fd >= 0) ::close(fd);
     ::unlink(tmp.c_str());
@@ -288,6 +301,17 @@ Safetensors parse_safetensors(std::string_view bytes, const std::string& source)
 }
 
 Safetensors load_safetensors(const std::string& path) {
+  HEED_CHECK(!path.empty(),
+             "load_safetensors: the path is empty; give the file to read, e.g. \"model.safetensors\"");
+  // An ifstream opens a directory without complaint on Linux and reports its
+  // size as 2^63 - 1: check the kind of file first.
+  std::error_code ec;
+  std::filesystem::file_status status = std::filesystem::status(path, ec);
+  HEED_CHECK(!std::filesystem::is_directory(status), "load_safetensors: ", path,
+             " is a directory, not a safetensors file");
+  HEED_CHECK(!std::filesystem::exists(status) || std::filesystem::is_regular_file(status),
+             "load_safetensors: ", path,
+             " is not a regular file (a device, a pipe or a socket), not a safetensors file");
   std::ifstream in(path, std::ios::binary);
   HEED_CHECK(in, "load_safetensors: cannot open ", path, " (", system_error(), ")");
   in.seekg(0, std::ios::end);

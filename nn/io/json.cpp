@@ -1,4 +1,4 @@
-#include "nn/json.h"
+#include "nn/io/json.h"
 
 #include <cstdio>
 
