@@ -1,0 +1,155 @@
+#include "nn/attention/multi_head.h"
+
+#include <cmath>
+
+#include "nn/attention/rotary.h"
+
+namespace heed::detail {
+
+Variable split_heads(const Variable& x, int64_t heads) {
+  const int64_t B = x.size(0), T = x.size(1), D = x.size(2);
+  return transpose(view(x, {B, T, heads, D / heads}), 1, 2);
+}
+
+Variable merge_heads(const Variable& x) {
+  const int64_t B = x.size(0), H = x.size(1), T = x.size(2), Dh = x.size(3);
+  return reshape(transpose(x, 1, 2), {B, T, H * Dh});
+}
+
+Tensor combine_masks(const nn::AttentionMasks& masks, int64_t B, int64_t T, int64_t S, const char* layer) {
+  Tensor hidden;
+  auto hide = [&](const Tensor& m) { hidden = hidden.defined() ? add(hidden, ne(m, scalar(0.0f))) : m; };
+  if (masks.key_padding.defined()) {
+    HEED_CHECK(masks.key_padding.shape() == Shape({B, S}), layer, ": key_padding mask must be (B, S) = (", B,
+               ", ", S, "), got ", masks.key_padding.shape());
+    hide(view(masks.key_padding, {B, 1, 1, S}));
+  }
+  if (masks.attn.defined()) {
+    const Shape scores{B, 1, T, S};  // any H: a mask has no head dim of its own, or 1
+    HEED_CHECK(masks.attn.dim() <= 4 && broadcast_shapes(masks.attn.shape(), scores, layer) == scores, layer,
+               ": attn mask of shape ", masks.attn.shape(), " does not broadcast to (B, 1, T, S) = ", scores);
+    hide(masks.attn);
+  }
+  if (masks.causal) hide(nn::causal_mask(T, S));  // the queries are the last T of S positions
+  return hidden;
+}
+
+}  // namespace heed::detail
+
+namespace heed::nn {
+
+MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& options)
+    : Module("MultiHeadAttention"), options_(options) {
+  Generator gen = generator_from(options.seed);
+  build(gen);
+}
+
+MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& options, Generator& gen)
+    : Module("MultiHeadAttention"), options_(options) {
+  build(gen);
+}
+
+void MultiHeadAttention::build(Generator& gen) {
+  const int64_t D = options_.embed_dim, H = options_.num_heads;
+  HEED_CHECK(D > 0 && H > 0 && D % H == 0, "MultiHeadAttention: embed_dim ", D, " must split into num_heads ",
+             H, " equal heads (embed_dim % num_heads == 0)");
+  if (options_.kdim == 0) options_.kdim = D;
+  if (options_.vdim == 0) options_.vdim = D;
+  HEED_CHECK(!options_.rotary || (D / H) % 2 == 0,
+             "MultiHeadAttention: rotary needs an even head width, got ", D / H);
+  const bool bias = options_.bias;
+  q_proj = register_module(
+      "q_proj",
+      std::make_shared<Linear>(LinearOptions{.in_features = D, .out_features = D, .bias = bias}, gen));
+  k_proj = register_module(
+      "k_proj", std::make_shared<Linear>(
+                    LinearOptions{.in_features = options_.kdim, .out_features = D, .bias = bias}, gen));
+  v_proj = register_module(
+      "v_proj", std::make_shared<Linear>(
+                    LinearOptions{.in_features = options_.vdim, .out_features = D, .bias = bias}, gen));
+  out_proj = register_module(
+      "out_proj",
+      std::make_shared<Linear>(LinearOptions{.in_features = D, .out_features = D, .bias = bias}, gen));
+  if (options_.relative_positions)
+    relative = register_module(
+        "relative",
+        std::make_shared<RelativePositions>(
+            RelativePositionsOptions{.max_distance = *options_.relative_positions, .head_dim = D / H}, gen));
+  if (options_.dropout > 0.0f)
+    attn_dropout = register_module("attn_dropout",
+                                   std::make_shared<Dropout>(DropoutOptions{.p = options_.dropout}, gen));
+}
+
+Attention MultiHeadAttention::forward(const Variable& query, const Variable& key, const Variable& value,
+                                      const AttentionMasks& masks, KVCache* cache) {
+  const int64_t D = options_.embed_dim, H = options_.num_heads, Dh = D / H;
+  HEED_CHECK(query.dim() == 3 && query.size(2) == D, describe(), ": expected query (B, T, ", D, "), got ",
+             query.shape());
+  HEED_CHECK(key.dim() == 3 && key.size(0) == query.size(0) && key.size(2) == options_.kdim, describe(),
+             ": expected key (", query.size(0), ", S, ", options_.kdim, "), got ", key.shape());
+  HEED_CHECK(value.dim() == 3 && value.size(0) == key.size(0) && value.size(1) == key.size(1) &&
+                 value.size(2) == options_.vdim,
+             describe(), ": expected value (", key.size(0), ", ", key.size(1), ", ", options_.vdim, "), got ",
+             value.shape());
+  const int64_t B = query.size(0), T = query.size(1), past = cache ? cache->length() : 0;
+
+  Variable q = detail::split_heads(q_proj->forward(query), H);  // (B, H, T, Dh)
+  Variable k = detail::split_heads(k_proj->forward(key), H);    // (B, H, S_new, Dh)
+  Variable v = detail::split_heads(v_proj->forward(value), H);
+  if (options_.rotary) {
+    q = rotary(q, past);
+    k = rotary(k, past);
+  }
+  if (cache) {
+    if (cache->k.defined()) {
+      k = cat({cache->k, k}, 2);  // (B, H, past + S_new, Dh)
+      v = cat({cache->v, v}, 2);
+    }
+    cache->k = k;
+    cache->v = v;
+  }
+  const int64_t S = k.size(2);
+  Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");
+
+  // (B, H, T, Dh)(B, H, Dh, S) -> (B, H, T, S), plus q_i . a^K_ij with relative positions
+  Variable scores = matmul(q, transpose(k, -2, -1));
+  if (relative) scores = scores + relative->key_scores(q, S, past);
+  Variable weights = masked_softmax(scores * (1.0f / std::sqrt(float(Dh))), mask, -1);
+  Variable dropped = attn_dropout ? attn_dropout->forward(weights) : weights;
+  Variable out = matmul(dropped, v);  // (B, H, T, Dh)
+  if (relative) out = out + relative->value_terms(dropped, past);
+  return {out_proj->forward(detail::merge_heads(out)), weights};
+}
+
+void MultiHeadAttention::load_packed_in_proj(const Tensor& in_proj_weight, const Tensor& in_proj_bias) {
+  const int64_t D = options_.embed_dim;
+  HEED_CHECK(
+      options_.kdim == D && options_.vdim == D, describe(),
+      ": a packed in_proj_weight needs kdim == vdim == embed_dim; load q_proj, k_proj and v_proj apart");
+  HEED_CHECK(in_proj_weight.shape() == Shape({3 * D, D}), describe(), ": in_proj_weight must be (", 3 * D,
+             ", ", D, "), got ", in_proj_weight.shape());
+  HEED_CHECK(in_proj_bias.defined() == options_.bias &&
+                 (!in_proj_bias.defined() || in_proj_bias.shape() == Shape({3 * D})),
+             describe(), ": in_proj_bias must be (", 3 * D, ",) with bias, absent without");
+  NoGradGuard no_grad;
+  int64_t part = 0;
+  for (Linear* proj : {q_proj.get(), k_proj.get(), v_proj.get()}) {
+    copy_(proj->weight.value(), narrow(in_proj_weight, 0, part * D, D));
+    if (options_.bias) copy_(proj->bias.value(), narrow(in_proj_bias, 0, part * D, D));
+    ++part;
+  }
+}
+
+std::string MultiHeadAttention::describe() const {
+  std::string extra;
+  if (options_.kdim != options_.embed_dim || options_.vdim != options_.embed_dim)
+    extra += detail::concat(", kdim=", options_.kdim, ", vdim=", options_.vdim);
+  if (options_.rotary) extra += ", rotary=true";
+  if (options_.relative_positions)
+    extra += detail::concat(", relative_positions=", *options_.relative_positions);
+  return detail::concat("MultiHeadAttention(embed_dim=", options_.embed_dim,
+                        ", num_heads=", options_.num_heads, ", dropout=", options_.dropout,
+                        ", bias=", options_.bias ? "true" : "false", extra, ")");
+}
+
+}  // namespace heed::nn
