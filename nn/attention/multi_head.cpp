@@ -111,10 +111,12 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   const int64_t S = k.size(2);
   Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");
 
-  // (B, H, T, Dh)(B, H, Dh, S) -> (B, H, T, S), plus q_i . a^K_ij with relative positions
+  // (B, H, T, Dh)(B, H, Dh, S) -> (B, H, T, S), plus q_i . a^K_ij with relative
+  // positions; 1/sqrt(Dh) scales q, T*Dh numbers, rather than the T*S scores.
+  q = q * (1.0f / std::sqrt(float(Dh)));
   Variable scores = matmul(q, transpose(k, -2, -1));
   if (relative) scores = scores + relative->key_scores(q, S, past);
-  Variable weights = masked_softmax(scores * (1.0f / std::sqrt(float(Dh))), mask, -1);
+  Variable weights = masked_softmax(scores, mask, -1);
   Variable dropped = attn_dropout ? attn_dropout->forward(weights) : weights;
   Variable out = matmul(dropped, v);  // (B, H, T, Dh)
   if (relative) out = out + relative->value_terms(dropped, past);

@@ -10,8 +10,9 @@ Variable attention_weights(const Variable& q, const Variable& k, const Tensor& m
              " need matching last dims (..., T, Dh) and (..., S, Dh)");
   // (..., T, Dh)(..., Dh, S) -> (..., T, S); the transpose is a view the kernel reads as is.
   // Dividing by sqrt(Dh) keeps the scores' variance near 1 whatever the head width,
-  // so the softmax does not saturate as Dh grows.
-  Variable scores = matmul(q, transpose(k, -2, -1)) * (1.0f / std::sqrt(float(q.size(-1))));
+  // so the softmax does not saturate as Dh grows; scaling q (T*Dh numbers) is
+  // cheaper than scaling the scores (T*S).
+  Variable scores = matmul(q * (1.0f / std::sqrt(float(q.size(-1)))), transpose(k, -2, -1));
   return masked_softmax(scores, mask, -1);
 }
 
