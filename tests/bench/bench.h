@@ -46,5 +46,6 @@ Peak measure_peak(int threads);        // bench_peak.cpp
 void bench_sgemm(const Peak& peak);    // bench_sgemm.cpp
 void bench_softmax(const Peak& peak);  // bench_softmax.cpp
 void bench_autograd();                 // bench_autograd.cpp
+void bench_training();                 // bench_training.cpp
 
 }  // namespace heed::bench

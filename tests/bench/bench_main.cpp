@@ -1,5 +1,6 @@
 // `make bench`: every kernel figure as a median after warm-up, for 1 and 2
-// threads, next to this machine's own FMA peak and copy bandwidth.
+// threads, next to this machine's own FMA peak and copy bandwidth; then the
+// cost of recording ops, and the time the two training tests take.
 #include <cstdio>
 
 #include "tensor/kernels/parallel.h"
@@ -10,6 +11,7 @@ int main() {
   using namespace heed;
   std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n", simd::Vec::name,
               simd::Vec::width, num_threads());
+  const int all_threads = num_threads();
   double one_core = 0;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
@@ -30,4 +32,6 @@ int main() {
   }
   set_num_threads(1);
   bench::bench_autograd();
+  set_num_threads(all_threads);
+  bench::bench_training();
 }
