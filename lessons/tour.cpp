@@ -20,25 +20,28 @@ void heading(const char* title) { std::printf("\n== %s\n\n", title); }
 // A 2 -> 16 -> 2 classifier; the same shapes for every seed, so one model's
 // checkpoint loads into another.
 nn::Sequential make_model(uint64_t seed) {
-  return nn::Sequential({std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 16, .seed = seed}),
-                         std::make_shared<nn::Tanh>(),
-                         std::make_shared<nn::Linear>(nn::LinearOptions{.in = 16, .out = 2, .seed = seed + 1})});
+  return nn::Sequential(
+      {std::make_shared<nn::Linear>(nn::LinearOptions{.in = 2, .out = 16, .seed = seed}),
+       std::make_shared<nn::Tanh>(),
+       std::make_shared<nn::Linear>(nn::LinearOptions{.in = 16, .out = 2, .seed = seed + 1})});
 }
 
 }  // namespace
 
 int main() {
-  std::printf("heed: a tour of the engine as it stands. The numbered lessons (attention, from\n"
-              "Bahdanau to a Transformer that translates) are coming to lessons/.\n");
+  std::printf(
+      "heed: a tour of the engine as it stands. The numbered lessons (attention, from\n"
+      "Bahdanau to a Transformer that translates) are coming to lessons/.\n");
 
   heading("1. a tensor and a view");
   Tensor x = view(arange(6), {2, 3});  // (2, 3): 0..5, row by row
   Tensor xt = transpose(x, 0, 1);      // (3, 2): the same six floats, other strides
-  std::cout << "x = " << x << "\ntranspose(x, 0, 1) = " << xt << "\n";
+  std::cout << "x, (2, 3):\n" << x << "\ntranspose(x, 0, 1), (3, 2):\n" << xt << "\n";
   xt.at({2, 0}) = 50;  // a write through the view is a write to x
-  std::cout << "after transpose(x)[2, 0] = 50, x = " << x << "\n";
+  std::cout << "after transpose(x, 0, 1)[2, 0] = 50, x is\n" << x << "\n";
   std::printf("x strides (%lld, %lld), its transpose's (%lld, %lld): no copy was made\n",
-              (long long)x.stride(0), (long long)x.stride(1), (long long)xt.stride(0), (long long)xt.stride(1));
+              (long long)x.stride(0), (long long)x.stride(1), (long long)xt.stride(0),
+              (long long)xt.stride(1));
 
   heading("2. a gradient, checked");
   // L = sum(tanh(w x)), so dL/dw = (1 - tanh(w x)^2) x^T.
@@ -46,15 +49,15 @@ int main() {
   Variable w(randn({3, 2}, gen), /*requires_grad=*/true);
   Variable v(randn({2, 4}, gen));
   sum(tanh(matmul(w, v))).backward();
-  std::cout << "dL/dw from backward() = " << w.grad() << "\n";
-  GradcheckResult check =
-      gradcheck([](const std::vector<Variable>& in) { return tanh(matmul(in[0], in[1])); }, {w.value(), v.value()});
-  std::printf("gradcheck of tanh(matmul(w, v)) against central differences: %s\n",
-              check ? "every element agrees" : check.report.c_str());
+  std::cout << "L = sum(tanh(w v)), w: (3, 2), v: (2, 4); dL/dw from backward():\n" << w.grad() << "\n";
+  GradcheckResult check = gradcheck(
+      [](const std::vector<Variable>& in) { return tanh(matmul(in[0], in[1])); }, {w.value(), v.value()});
+  std::printf("gradcheck, every element of w and v against central differences: %s\n",
+              check ? "they agree" : check.report.c_str());
 
   heading("3. a network learns a circle");
   // 256 points in the square; label 1 when inside the circle of radius^2 0.5.
-  Tensor points = uniform({256, 2}, -1.0f, 1.0f, gen);  // (256, 2)
+  Tensor points = uniform({256, 2}, -1.0f, 1.0f, gen);          // (256, 2)
   Tensor inside = lt(sum(points * points, {1}), scalar(0.5f));  // (256,)
   nn::Sequential model = make_model(1);
   std::cout << model;
@@ -79,8 +82,11 @@ int main() {
   NoGradGuard no_grad;
   bool same = equal(model.forward(points).value(), reloaded.forward(points).value());
   std::printf("saved tour.safetensors (%lld parameters); a fresh model loaded from it gives %s\n",
-              (long long)model.num_parameters(), same ? "the same outputs, bit for bit" : "DIFFERENT outputs");
+              (long long)model.num_parameters(),
+              same ? "the same outputs, bit for bit" : "DIFFERENT outputs");
 
-  std::printf("\nNext: make test (every test), make bench (speed on this machine), and README.md.\n");
+  std::printf(
+      "\nThat is the engine so far. The lessons are coming; meanwhile: make test (every test),\n"
+      "make bench (speed on this machine), and README.md (your own program).\n");
   return same && check ? 0 : 1;
 }

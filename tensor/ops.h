@@ -120,8 +120,8 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
 // cat({a, b}, 0): a braced list of Tensors matches these exactly, so the call is
 // not ambiguous with autograd's cat(std::vector<Variable>) (a Tensor converts to
 // a Variable); a list holding any Variable goes to that one.
-inline Tensor cat(std::initializer_list<Tensor> xs, int64_t dim) { return cat(std::vector<Tensor>(xs), dim); }
-inline Tensor stack(std::initializer_list<Tensor> xs, int64_t dim) { return stack(std::vector<Tensor>(xs), dim); }
+Tensor cat(std::initializer_list<Tensor> xs, int64_t dim);
+Tensor stack(std::initializer_list<Tensor> xs, int64_t dim);
 // Pieces of `size` along dim (the last may be smaller); views, not copies.
 std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim);
 // `chunks` nearly equal pieces along dim (torch.chunk); views.

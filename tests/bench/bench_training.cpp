@@ -34,8 +34,8 @@ void bench_training() {
   tasks::ReversalResult reversal;
   s = seconds([&] { reversal = tasks::train_reversal(); });
   report("reverse 8 symbols, GRU (to 95% held out)", s, 30);
-  std::printf("  (%lld and %lld steps; %.1f%% and %.1f%%)\n", (long long)spirals.steps, (long long)reversal.steps,
-              spirals.accuracy * 100, reversal.test_accuracy * 100);
+  std::printf("  (%lld and %lld steps; %.1f%% and %.1f%%)\n", (long long)spirals.steps,
+              (long long)reversal.steps, spirals.accuracy * 100, reversal.test_accuracy * 100);
 }
 
 }  // namespace heed::bench

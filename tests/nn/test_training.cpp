@@ -34,8 +34,9 @@ TEST_CASE("A two-layer MLP learns the two spirals to >= 99% training accuracy in
   CHECK(result.accuracy >= 0.99);
 }
 
-TEST_CASE("A GRU encoder-decoder learns to reverse 8 symbols to >= 95% held-out token accuracy in 3000 steps" *
-          doctest::skip(kSanitized)) {
+TEST_CASE(
+    "A GRU encoder-decoder learns to reverse 8 symbols to >= 95% held-out token accuracy in 3000 steps" *
+    doctest::skip(kSanitized)) {
   tasks::ReversalResult result = tasks::train_reversal();
   MESSAGE("reversal: ", result.test_accuracy * 100, "% held-out token accuracy (validation ",
           result.validation_accuracy * 100, "%) after ", result.steps, " steps");
