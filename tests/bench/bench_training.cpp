@@ -3,6 +3,7 @@
 // held to the budgets measured on 2 cores at -O2.
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 
 #include "tensor/kernels/parallel.h"
 #include "tests/bench/bench.h"
@@ -26,8 +27,12 @@ void report(const char* task, double s, double budget) {
 }  // namespace
 
 void bench_training() {
-  std::printf("\ntraining to the tests' accuracy, %d thread%s, one run each\n", num_threads(),
-              num_threads() == 1 ? "" : "s");
+  // On busy cores spinning threads cost the GRU run 7x (60 s against 8.9 s
+  // with OMP_WAIT_POLICY=passive, two cores at load 5): say which was used.
+  const char* policy = std::getenv("OMP_WAIT_POLICY");
+  std::printf("\ntraining to the tests' accuracy, %d thread%s, OMP_WAIT_POLICY=%s, one run each\n",
+              num_threads(), num_threads() == 1 ? "" : "s",
+              policy ? policy : "(unset: idle threads spin a while)");
   tasks::SpiralsResult spirals;
   double s = seconds([&] { spirals = tasks::train_spirals(); });
   report("two spirals, MLP (to 99% training accuracy)", s, 5);
