@@ -44,7 +44,7 @@ int main() {
               (long long)xt.stride(1));
 
   heading("2. a gradient, checked");
-  // L = sum(tanh(w x)), so dL/dw = (1 - tanh(w x)^2) x^T.
+  // L = sum(tanh(w v)), so dL/dw = (1 - tanh(w v)^2) v^T: (3, 4) (4, 2) -> (3, 2).
   Generator gen(0);
   Variable w(randn({3, 2}, gen), /*requires_grad=*/true);
   Variable v(randn({2, 4}, gen));
@@ -56,7 +56,7 @@ int main() {
               check ? "they agree" : check.report.c_str());
 
   heading("3. a network learns a circle");
-  // 256 points in the square; label 1 when inside the circle of radius^2 0.5.
+  // 256 points in the square [-1, 1]^2, labelled 1 inside the circle x^2 + y^2 < 0.5.
   Tensor points = uniform({256, 2}, -1.0f, 1.0f, gen);          // (256, 2)
   Tensor inside = lt(sum(points * points, {1}), scalar(0.5f));  // (256,)
   nn::Sequential model = make_model(1);
