@@ -1,11 +1,13 @@
 # heed: the learner's front door. CMake does the real work (CMakeLists.txt).
 #
 #   make                 configure and build into build/
+#   make run             the tour of the engine (lessons/tour.cpp), run in build/
 #   make test            build and run every test (installs doctest on Debian when root)
 #   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make test-neon       the kernels' tests on the NEON back end: built for aarch64, run under qemu
 #   make test-avx2       the kernels' tests on the AVX2 back end (for AVX-512 machines, whose own build skips it)
-#   make bench           kernel and autograd figures against this machine's peak
+#   make bench           kernel and autograd figures against this machine's peak, and training times
+#   make install         headers, libheed.a and the CMake package into PREFIX (default ~/.local)
 
 MAKEFLAGS += --no-print-directory
 
@@ -13,19 +15,31 @@ BUILD   ?= build
 ASAN    ?= build-asan
 NEON    ?= build-neon
 AVX2    ?= build-avx2
+PREFIX  ?= $(HOME)/.local
 JOBS    ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE   ?= cmake
 CONFIG  := $(if $(DOCTEST_DIR),-DDOCTEST_INCLUDE_DIR=$(DOCTEST_DIR))
 DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
                     /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
 
-.PHONY: all build test test-sanitize test-neon test-avx2 bench doctest clean
+.PHONY: all configure build run install test test-sanitize test-neon test-avx2 bench doctest clean
 
 all: build
 
-build:
+configure:
 	@$(CMAKE) -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=Release $(CONFIG) > $(BUILD).log 2>&1 || { cat $(BUILD).log; exit 1; }
+
+build: configure
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
+
+# Only the library and the tour: a first `make run` does not wait for the tests.
+run: configure
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target heed_tour
+	@cd $(BUILD) && ./heed_tour
+
+install: configure
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target heed
+	@$(CMAKE) --install $(BUILD) --prefix $(PREFIX)
 
 # doctest is the one test dependency: install it when we can, else say how.
 doctest:

@@ -1,8 +1,13 @@
-// Everything nn offers, in one include: Module, the layers, the recurrent
-// layers, losses, initializers, optimizers, schedules and checkpoints.
+// heed's whole public API in one include, the one a program starts with:
+// nn sits on top, so its umbrella also brings the floors below it. From nn:
+// Module, the layers, the recurrent layers, losses, initializers, optimizers,
+// schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
+// backward, the differentiable ops, NoGradGuard, gradcheck, AnomalyGuard, DOT
+// graphs; from tensor: Tensor, its ops and the seeded Generator.
 // (nn/io/json.h is safetensors' private helper and is not part of this surface.)
 #pragma once
 
+#include "autograd/autograd.h"
 #include "nn/activation.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
@@ -17,3 +22,6 @@
 #include "nn/schedule.h"
 #include "nn/sequential.h"
 #include "nn/unary_module.h"
+#include "tensor/ops.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"

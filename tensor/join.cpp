@@ -50,6 +50,9 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
   return out;
 }
 
+Tensor cat(std::initializer_list<Tensor> xs, int64_t dim) { return cat(std::vector<Tensor>(xs), dim); }
+Tensor stack(std::initializer_list<Tensor> xs, int64_t dim) { return stack(std::vector<Tensor>(xs), dim); }
+
 std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
   const int64_t d = wrap_dim(dim, x.dim(), "split");
   const int64_t n = x.size(d);

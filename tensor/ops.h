@@ -10,6 +10,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <vector>
 
 #include "tensor/tensor.h"
@@ -116,6 +117,11 @@ Tensor index_add(const Shape& shape, int64_t dim, const Tensor& index, const Ten
 // ------------------------------------------------------------- joining, splitting
 Tensor cat(const std::vector<Tensor>& xs, int64_t dim);
 Tensor stack(const std::vector<Tensor>& xs, int64_t dim);
+// cat({a, b}, 0): a braced list of Tensors matches these exactly, so the call is
+// not ambiguous with autograd's cat(std::vector<Variable>) (a Tensor converts to
+// a Variable); a list holding any Variable goes to that one.
+Tensor cat(std::initializer_list<Tensor> xs, int64_t dim);
+Tensor stack(std::initializer_list<Tensor> xs, int64_t dim);
 // Pieces of `size` along dim (the last may be smaller); views, not copies.
 std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim);
 // `chunks` nearly equal pieces along dim (torch.chunk); views.

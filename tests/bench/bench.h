@@ -47,5 +47,6 @@ void bench_sgemm(const Peak& peak);    // bench_sgemm.cpp
 void bench_softmax(const Peak& peak);  // bench_softmax.cpp
 void bench_autograd();                 // bench_autograd.cpp
 void bench_graph();                    // bench_graph.cpp
+void bench_training();                 // bench_training.cpp
 
 }  // namespace heed::bench

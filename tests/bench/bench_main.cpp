@@ -1,15 +1,23 @@
 // `make bench`: every kernel figure as a median after warm-up, for 1 and 2
-// threads, next to this machine's own FMA peak and copy bandwidth.
+// threads, next to this machine's own FMA peak and copy bandwidth; then the
+// cost of recording ops, and the time the two training tests take.
+// `heed_bench training` runs only the last part.
 #include <cstdio>
+#include <cstring>
 
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/simd.h"
 #include "tests/bench/bench.h"
 
-int main() {
+int main(int argc, char** argv) {
   using namespace heed;
+  if (argc > 1 && std::strcmp(argv[1], "training") == 0) {
+    bench::bench_training();
+    return 0;
+  }
   std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n", simd::Vec::name,
               simd::Vec::width, num_threads());
+  const int all_threads = num_threads();
   double one_core = 0;
   for (int threads : {1, 2}) {
     set_num_threads(threads);
@@ -31,4 +39,6 @@ int main() {
   set_num_threads(1);
   bench::bench_autograd();
   bench::bench_graph();
+  set_num_threads(all_threads);
+  bench::bench_training();
 }
