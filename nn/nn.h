@@ -1,7 +1,7 @@
 // heed's whole public API in one include, the one a program starts with:
 // nn sits on top, so its umbrella also brings the floors below it. From nn:
-// Module, the layers, the recurrent layers, losses, initializers, optimizers,
-// schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
+// Module, the layers, the recurrent layers, attention (nn/attention/), losses,
+// initializers, optimizers, schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
 // backward, the differentiable ops, NoGradGuard, gradcheck, AnomalyGuard, DOT
 // graphs; from tensor: Tensor, its ops and the seeded Generator.
 // (nn/io/json.h is safetensors' private helper and is not part of this surface.)
@@ -9,6 +9,13 @@
 
 #include "autograd/autograd.h"
 #include "nn/activation.h"
+#include "nn/attention/bahdanau.h"
+#include "nn/attention/focus.h"
+#include "nn/attention/luong.h"
+#include "nn/attention/multi_head.h"
+#include "nn/attention/positions.h"
+#include "nn/attention/rotary.h"
+#include "nn/attention/scaled_dot_product.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"
 #include "nn/init.h"
