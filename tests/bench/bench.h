@@ -42,11 +42,12 @@ struct Peak {
 };
 
 // Each part of the bench; bench_main.cpp runs them in this order.
-Peak measure_peak(int threads);        // bench_peak.cpp
-void bench_sgemm(const Peak& peak);    // bench_sgemm.cpp
-void bench_softmax(const Peak& peak);  // bench_softmax.cpp
-void bench_autograd();                 // bench_autograd.cpp
-void bench_graph();                    // bench_graph.cpp
-void bench_training();                 // bench_training.cpp
+Peak measure_peak(int threads);                // bench_peak.cpp
+void bench_sgemm(const Peak& peak);            // bench_sgemm.cpp
+void bench_softmax(const Peak& peak);          // bench_softmax.cpp
+void bench_autograd();                         // bench_autograd.cpp
+void bench_graph();                            // bench_graph.cpp
+void bench_attention(const Peak& one_thread);  // bench_attention.cpp
+void bench_training();                         // bench_training.cpp
 
 }  // namespace heed::bench
