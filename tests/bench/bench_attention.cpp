@@ -43,6 +43,10 @@ void mha_forward(const Peak& peak) {
 // compare-libtorch's GruS2S, layer for layer: separate source and target
 // embeddings; the attention reads h_{t-1}; the context joins the next input
 // and the output layer: h_t = GRUCell([e_t; c_t], h_{t-1}), logits = out([h_t; c_t]).
+// The output layer feeds nothing back into the recurrence, so it runs once on
+// all T steps, (B, T, 2 Hid)(2 Hid, V): the same arithmetic as T products of
+// (B, 2 Hid)(2 Hid, V), as one large matmul and with one weight gradient
+// instead of T to add up.
 struct GruBahdanau : nn::Module {
   static constexpr int64_t V = 1000, E = 64, Hid = 128;
   std::shared_ptr<nn::Embedding> src_emb, tgt_emb;
@@ -76,13 +80,13 @@ struct GruBahdanau : nn::Module {
     nn::RNNOutput encoded = enc->forward(src_emb->forward(source));
     nn::BahdanauAttention::Memory memory = attention->remember(encoded.output);
     Variable h = select(encoded.h_n, 0, 0);
-    std::vector<Variable> inputs = unbind(tgt_emb->forward(fed), 1), logits;
+    std::vector<Variable> inputs = unbind(tgt_emb->forward(fed), 1), states;
     for (const Variable& e : inputs) {
       Variable context = attention->forward(h, memory).output;
       h = dec->forward(cat({e, context}, 1), h);
-      logits.push_back(out->forward(cat({h, context}, 1)));
+      states.push_back(cat({h, context}, 1));  // (B, 2 Hid)
     }
-    return stack(logits, 1);
+    return out->forward(stack(states, 1));  // (B, T, 2 Hid) -> (B, T, V)
   }
 };
 
