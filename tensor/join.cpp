@@ -23,9 +23,11 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
     for (int64_t j = 0; fits && j < x.dim(); ++j) fits = j == d || x.size(j) == first.size(j);
     HEED_CHECK(fits, "cat: tensor ", i, " has shape ", x.shape(), " but tensor 0 has shape ", first.shape(),
                "; sizes must match except in dim ", d);
-    shape[d] += x.size(d);
+    bool overflow = __builtin_add_overflow(shape[d], x.size(d), &shape[d]);  // expanded views can be huge
+    HEED_CHECK(!overflow, "cat: the sizes along dim ", d, " add up past 2^63 - 1 at tensor ", i, " of shape ",
+               x.shape());
   }
-  Tensor out = empty(shape);
+  Tensor out = detail::empty_for("cat", shape);
   int64_t at = 0;
   for (const Tensor& x : xs) {
     copy_(narrow(out, d, at, x.size(d)), x);
@@ -44,7 +46,7 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
                " but tensor 0 has shape ", first.shape(), "; stack needs equal shapes");
   Shape shape = first.shape();
   shape.insert(d, static_cast<int64_t>(xs.size()));
-  Tensor out = empty(shape);
+  Tensor out = detail::empty_for("stack", shape);
   for (size_t i = 0; i < xs.size(); ++i) copy_(select(out, d, static_cast<int64_t>(i)), xs[i]);
   return out;
 }

@@ -137,6 +137,9 @@ void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, float value);
 
 namespace detail {
+// empty(shape), its errors naming `op` (zeros, matmul, ...): a shape that no
+// tensor can have, or memory the system will not give.
+Tensor empty_for(const char* op, const Shape& shape);
 // In-place writes go through dst's strides; an expanded (stride-0) dim would
 // have several threads write one element, so it is refused.
 void check_writable(const Tensor& dst, const char* op);
