@@ -159,7 +159,7 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
   detail::check_shape(shape, "from_vector");
   HEED_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "from_vector: ", values.size(),
              " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
-  Tensor t = empty(shape);
+  Tensor t = detail::empty_for("from_vector", shape);
   if (!values.empty()) std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
   return t;
 }

@@ -28,7 +28,7 @@ int threads_from(const char* heed_threads, const char* omp_num_threads, int core
   const std::pair<const char*, const char*> vars[] = {{"HEED_THREADS", heed_threads},
                                                       {"OMP_NUM_THREADS", omp_num_threads}};
   for (auto [name, value] : vars) {
-    if (value == nullptr) continue;
+    if (value == nullptr || *value == '\0') continue;  // VAR= on a command line means unset
     std::string_view count(value);
     // OMP_NUM_THREADS may list a count per nesting level ("4,2"); heed's threads are the first.
     if (std::string_view(name) == "OMP_NUM_THREADS") count = count.substr(0, count.find(','));

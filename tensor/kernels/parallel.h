@@ -32,8 +32,8 @@ constexpr int max_threads(int cores) { return 4 * cores; }
 // The count `value` asks for, when it is a whole number from 1 to max_threads(cores)
 // (spaces around it allowed); nothing for "", "0", "-1", "abc", "3.5", "99999999999".
 std::optional<int> parse_thread_count(std::string_view value, int cores);
-// The count from the values of HEED_THREADS and OMP_NUM_THREADS (null when
-// unset): the first valid one, else `cores`. When a set value was ignored,
+// The count from the values of HEED_THREADS and OMP_NUM_THREADS (null or ""
+// when unset): the first valid one, else `cores`. When a set value was ignored,
 // *warning says which and what is used instead.
 int threads_from(const char* heed_threads, const char* omp_num_threads, int cores, std::string* warning);
 }  // namespace detail

@@ -28,6 +28,7 @@ TEST_CASE("a thread count is a whole number from 1 to 4 x the cores") {
 TEST_CASE("unset variables mean one thread per core, silently") {
   std::string warning;
   CHECK(threads_from(nullptr, nullptr, 2, &warning) == 2);
+  CHECK(threads_from("", "", 2, &warning) == 2);  // HEED_THREADS= ./lesson
   CHECK(warning.empty());
   CHECK(threads_from("1", nullptr, 2, &warning) == 1);
   CHECK(threads_from(nullptr, "3", 2, &warning) == 3);
