@@ -57,7 +57,11 @@ std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
   if (n == 0) return {x};  // like torch: one empty piece
   HEED_CHECK(size > 0, "split: size must be positive, got ", size);
   std::vector<Tensor> pieces;
-  for (int64_t at = 0; at < n; at += size) pieces.push_back(narrow(x, d, at, std::min(size, n - at)));
+  for (int64_t at = 0; at < n;) {  // not at += size: a huge size would overflow
+    const int64_t length = std::min(size, n - at);
+    pieces.push_back(narrow(x, d, at, length));
+    at += length;
+  }
   return pieces;
 }
 
@@ -69,7 +73,7 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   const int64_t n = x.size(d);
   // Like torch, an empty dim gives `chunks` empty pieces.
   if (n == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), x);
-  return split(x, (n + chunks - 1) / chunks, d);
+  return split(x, (n - 1) / chunks + 1, d);  // ceil(n / chunks), without n + chunks overflowing
 }
 
 }  // namespace heed

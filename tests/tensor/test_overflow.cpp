@@ -148,7 +148,7 @@ TEST_CASE("arange refuses a count past int64 and non-finite bounds instead of re
   CHECK(arange(1e30f, 0.0f).numel() == 0);  // an empty range is fine however far apart
 }
 
-TEST_CASE("slice with a huge step and narrow with a huge length do not overflow") {
+TEST_CASE("slice, narrow, split and chunk take huge steps, lengths and counts without overflow") {
   Tensor t = arange(10);
   // end - start + step - 1 and the stride times step both passed int64.
   Tensor s = slice(t, 0, 3, 10, kMax);
@@ -161,6 +161,10 @@ TEST_CASE("slice with a huge step and narrow with a huge length do not overflow"
                        "narrow: [1, 9223372036854775807) is out of range for dim 0 of size 10 (shape (10,))",
                        Error);
   CHECK_THROWS_AS(narrow(t, 0, kMax, 1), Error);
+  // split's at += size and chunk's n + chunks - 1 passed int64.
+  CHECK(split(t, kMax, 0).size() == 1);
+  CHECK(chunk(t, kMax, 0).size() == 10);
+  CHECK(chunk(t, 4, 0).size() == 4);  // 3, 3, 3, 1
 }
 
 // ------------------------------------------------------------- allocation
