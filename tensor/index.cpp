@@ -80,7 +80,7 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, float value) {
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   const Shape shape =
       broadcast_shapes(broadcast_shapes(cond.shape(), a.shape(), "where"), b.shape(), "where");
-  Tensor out = empty(shape);
+  Tensor out = detail::empty_for("where", shape);
   detail::for_each_row<4>(shape,
                           {out.strides(), detail::broadcast_strides(cond.shape(), cond.strides(), shape),
                            detail::broadcast_strides(a.shape(), a.strides(), shape),
@@ -151,7 +151,7 @@ Tensor scatter_add(const Shape& shape, int64_t dim, const Tensor& index, const T
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   const int64_t d = wrap_dim(dim, x.dim(), "index_select");
   const std::vector<int64_t> idx = read_indices(index, x.size(d), d, "index_select");
-  Tensor out = empty(selected_shape(x.shape(), d, index.shape()));
+  Tensor out = detail::empty_for("index_select", selected_shape(x.shape(), d, index.shape()));
   const int64_t outer = product(x.shape(), 0, d), size = x.size(d),
                 inner = product(x.shape(), d + 1, x.dim());
   const int64_t n = static_cast<int64_t>(idx.size());

@@ -24,9 +24,11 @@ Tensor cat(const std::vector<Tensor>& xs, int64_t dim) {
     for (int64_t j = 0; fits && j < x.dim(); ++j) fits = j == d || x.size(j) == first.size(j);
     HEED_CHECK(fits, "cat: tensor ", i, " has shape ", x.shape(), " but tensor 0 has shape ", first.shape(),
                "; sizes must match except in dim ", d);
-    shape[d] += x.size(d);
+    bool overflow = __builtin_add_overflow(shape[d], x.size(d), &shape[d]);  // expanded views can be huge
+    HEED_CHECK(!overflow, "cat: the sizes along dim ", d, " add up past 2^63 - 1 at tensor ", i, " of shape ",
+               x.shape());
   }
-  Tensor out = empty(shape);
+  Tensor out = detail::empty_for("cat", shape);
   int64_t at = 0;
   for (const Tensor& x : xs) {
     copy_(narrow(out, d, at, x.size(d)), x);
@@ -45,7 +47,7 @@ Tensor stack(const std::vector<Tensor>& xs, int64_t dim) {
                " but tensor 0 has shape ", first.shape(), "; stack needs equal shapes");
   Shape shape = first.shape();
   shape.insert(d, static_cast<int64_t>(xs.size()));
-  Tensor out = empty(shape);
+  Tensor out = detail::empty_for("stack", shape);
   for (size_t i = 0; i < xs.size(); ++i) copy_(select(out, d, static_cast<int64_t>(i)), xs[i]);
   return out;
 }
@@ -59,7 +61,11 @@ std::vector<Tensor> split(const Tensor& x, int64_t size, int64_t dim) {
   if (n == 0) return {x};  // like torch: one empty piece
   HEED_CHECK(size > 0, "split: size must be positive, got ", size);
   std::vector<Tensor> pieces;
-  for (int64_t at = 0; at < n; at += size) pieces.push_back(narrow(x, d, at, std::min(size, n - at)));
+  for (int64_t at = 0; at < n;) {  // not at += size: a huge size would overflow
+    const int64_t length = std::min(size, n - at);
+    pieces.push_back(narrow(x, d, at, length));
+    at += length;
+  }
   return pieces;
 }
 
@@ -71,7 +77,7 @@ std::vector<Tensor> chunk(const Tensor& x, int64_t chunks, int64_t dim) {
   const int64_t n = x.size(d);
   // Like torch, an empty dim gives `chunks` empty pieces.
   if (n == 0) return std::vector<Tensor>(static_cast<size_t>(chunks), x);
-  return split(x, (n + chunks - 1) / chunks, d);
+  return split(x, (n - 1) / chunks + 1, d);  // ceil(n / chunks), without n + chunks overflowing
 }
 
 std::vector<Tensor> unbind(const Tensor& x, int64_t dim) {

@@ -17,7 +17,7 @@ template <class F>
 Tensor map2(const Tensor& a, const Tensor& b, const char* op, F f) {
   HEED_CHECK(a.defined() && b.defined(), op, ": the tensor is undefined");
   Shape shape = broadcast_shapes(a.shape(), b.shape(), op);
-  Tensor y = empty(shape);
+  Tensor y = detail::empty_for(op, shape);
   detail::for_each_row<3>(shape,
                           {y.strides(), detail::broadcast_strides(a.shape(), a.strides(), shape),
                            detail::broadcast_strides(b.shape(), b.strides(), shape)},

@@ -86,12 +86,14 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   Shape out_shape = batch;
   if (a_in.dim() > 1) out_shape.push_back(m);
   if (b_in.dim() > 1) out_shape.push_back(n);
-  if (out_shape.numel() == 0) return empty(out_shape);
-  if (k == 0) return zeros(out_shape);
-
   // The result is contiguous (batch..., M, N): dropping a promoted size-1 dim
   // does not change its layout, so the kernel writes it as (batch, M, N).
-  Tensor out = empty(out_shape);
+  Tensor out = detail::empty_for("matmul", out_shape);
+  if (out.numel() == 0) return out;
+  if (k == 0) {
+    fill_(out, 0.0f);
+    return out;
+  }
   const Matrix ma = as_matrix(a), mb = as_matrix(b);
   kernels::GemmArgs g{.trans_a = ma.trans,
                       .trans_b = mb.trans,

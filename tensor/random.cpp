@@ -101,8 +101,8 @@ int64_t Generator::randint(int64_t n) {
 
 namespace {
 template <class Draw>
-Tensor fill_with(const Shape& shape, Draw draw) {
-  Tensor t = empty(shape);
+Tensor fill_with(const char* op, const Shape& shape, Draw draw) {
+  Tensor t = detail::empty_for(op, shape);
   float* p = t.data();
   for (int64_t i = 0; i < t.numel(); ++i) p[i] = draw();
   return t;
@@ -110,16 +110,16 @@ Tensor fill_with(const Shape& shape, Draw draw) {
 }  // namespace
 
 Tensor rand(const Shape& shape, Generator& gen) {
-  return fill_with(shape, [&] { return gen.uniform(); });
+  return fill_with("rand", shape, [&] { return gen.uniform(); });
 }
 Tensor randn(const Shape& shape, Generator& gen) {
-  return fill_with(shape, [&] { return gen.normal(); });
+  return fill_with("randn", shape, [&] { return gen.normal(); });
 }
 Tensor uniform(const Shape& shape, float low, float high, Generator& gen) {
-  return fill_with(shape, [&] { return low + (high - low) * gen.uniform(); });
+  return fill_with("uniform", shape, [&] { return low + (high - low) * gen.uniform(); });
 }
 Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen) {
-  return fill_with(shape, [&] { return mean + stddev * gen.normal(); });
+  return fill_with("normal", shape, [&] { return mean + stddev * gen.normal(); });
 }
 
 }  // namespace heed

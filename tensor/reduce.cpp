@@ -45,6 +45,16 @@ struct Plan {
   Shape out_shape;
 };
 
+// x in row-major order: x itself, or a copy whose allocation errors name `op`
+// (a reduction over a big expanded view copies it: sum over (2^23, 2^22) of
+// one float asks for 128 TiB, and says so).
+Tensor row_major(const Tensor& x, const char* op) {
+  if (x.is_contiguous()) return x;
+  Tensor c = detail::empty_for(op, x.shape());
+  copy_(c, x);
+  return c;
+}
+
 Plan make_plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, const char* op) {
   HEED_CHECK(x.defined(), op, ": the tensor is undefined");
   int64_t rank = x.dim();
@@ -70,7 +80,7 @@ Plan make_plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, 
   for (int64_t d = first + 1; d < last; ++d) adjacent = adjacent && (reduced[d] || x.size(d) == 1);
 
   if (adjacent) {
-    p.x = contiguous(x);
+    p.x = row_major(x, op);
     for (int64_t d = 0; d < rank; ++d) (reduced[d] ? p.R : d < first ? p.A : p.B) *= x.size(d);
   } else {  // kept dims first, reduced dims last: one copy makes them (A, R, 1)
     std::vector<int64_t> order;
@@ -80,7 +90,7 @@ Plan make_plan(const Tensor& x, const std::vector<int64_t>& dims, bool keepdim, 
           order.push_back(d);
           (pass ? p.R : p.A) *= x.size(d);
         }
-    p.x = clone(permute(x, order));
+    p.x = row_major(permute(x, order), op);
   }
   return p;
 }

@@ -29,6 +29,23 @@ int64_t wrap_dim(int64_t dim, int64_t rank, const char* op) {
   return dim < 0 ? dim + rank : dim;
 }
 
+namespace detail {
+
+void throw_too_many_elements(const Shape& shape, const char* op) {
+  throw Error(concat(op, ": shape ", shape, " has too many elements: its sizes multiply past 2^63 - 1, ",
+                     "the most an int64 can count; check the sizes"));
+}
+
+void check_shape(const Shape& shape, const char* op) {
+  int64_t p = 1;
+  for (int64_t s : shape) {
+    HEED_CHECK(s >= 0, op, ": negative size in shape ", shape);
+    if (s > 0 && __builtin_mul_overflow(p, s, &p)) throw_too_many_elements(shape, op);
+  }
+}
+
+}  // namespace detail
+
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op) {
   int64_t rank = std::max(a.size(), b.size());
   Shape out = Shape::filled(rank, 1);

@@ -3,6 +3,14 @@
 // A small vector with inline room for kMaxDims sizes, so making a tensor never
 // allocates for its shape or strides (small tensors in a recorded graph are
 // made millions of times). Strides use the same type.
+//
+// A tensor's shape has sizes >= 0 whose product, with zeros counted as ones,
+// fits an int64 (at most 2^63 - 1 elements). Counting zeros as ones keeps every
+// partial product fitting too (the rows of a loop, a reduction's R), in any
+// order of the dims: (0, 2^32, 2^32) is refused like (2^32, 2^32). Every op
+// that makes a new shape (empty, expand, view, cat, ...) checks it with
+// detail::check_shape, so sizes multiplied anywhere else cannot overflow; and
+// numel() itself throws rather than wrap, for a shape no tensor can have.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +22,11 @@
 #include "tensor/error.h"
 
 namespace heed {
+
+class Shape;
+namespace detail {
+[[noreturn]] void throw_too_many_elements(const Shape& shape, const char* op);
+}  // namespace detail
 
 class Shape {
  public:
@@ -54,11 +67,16 @@ class Shape {
     --n_;
   }
 
-  // Product of the sizes (1 for a scalar's empty shape).
+  // Product of the sizes (1 for a scalar's empty shape). Throws when the sizes,
+  // zeros counted as ones, multiply past int64: the rule at the top of this file.
   int64_t numel() const {
     int64_t p = 1;
-    for (int64_t i = 0; i < n_; ++i) p *= d_[i];
-    return p;
+    bool zero = false;
+    for (int64_t i = 0; i < n_; ++i) {
+      zero = zero || d_[i] == 0;
+      if (d_[i] != 0 && __builtin_mul_overflow(p, d_[i], &p)) detail::throw_too_many_elements(*this, "numel");
+    }
+    return zero ? 0 : p;
   }
   std::vector<int64_t> vec() const { return {begin(), end()}; }
 
@@ -91,7 +109,14 @@ Strides contiguous_strides(const Shape& shape);
 int64_t wrap_dim(int64_t dim, int64_t rank, const char* op);
 
 // NumPy broadcasting: sizes are aligned from the right; each pair must be equal
-// or contain a 1. Throws "op: cannot broadcast (2, 3) with (4,)".
+// or contain a 1. Throws "op: cannot broadcast (2, 3) with (4,)". The result may
+// have too many elements ((2^32, 1) with (1, 2^32)): the op that allocates it checks.
 Shape broadcast_shapes(const Shape& a, const Shape& b, const char* op);
+
+namespace detail {
+// Throws heed::Error naming `op` unless `shape` can be a tensor's (see the top
+// of this file): a negative size, or sizes that multiply past 2^63 - 1.
+void check_shape(const Shape& shape, const char* op);
+}  // namespace detail
 
 }  // namespace heed

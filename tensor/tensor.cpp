@@ -5,7 +5,11 @@
 #include <atomic>
 #include <cmath>
 #include <cstring>
+#include <iomanip>
+#include <limits>
+#include <new>
 #include <optional>
+#include <sstream>
 
 #include "tensor/iter.h"
 #include "tensor/kernels/pool.h"
@@ -101,27 +105,63 @@ std::vector<float> Tensor::to_vector() const {
 }
 
 // ------------------------------------------------------------- creation
-Tensor empty(const Shape& shape) {
-  for (int64_t s : shape) HEED_CHECK(s >= 0, "empty: negative size in shape ", shape);
-  return Tensor(std::make_shared<Storage>(shape.numel()), shape, contiguous_strides(shape), 0);
+namespace {
+
+// "4 TiB", "1.5 GiB": the largest binary unit that leaves at least 1.
+std::string human_bytes(double bytes) {
+  static const char* const units[] = {"bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+  int u = 0;
+  for (; bytes >= 1024 && u < 6; ++u) bytes /= 1024;
+  std::ostringstream out;
+  out << std::setprecision(3) << bytes << ' ' << units[u];
+  return out.str();
 }
 
-Tensor full(const Shape& shape, float value) {
-  Tensor t = empty(shape);
+Tensor full_for(const char* op, const Shape& shape, float value) {
+  Tensor t = detail::empty_for(op, shape);
   std::fill_n(t.data(), t.numel(), value);
   return t;
 }
 
-Tensor zeros(const Shape& shape) { return full(shape, 0.0f); }
-Tensor ones(const Shape& shape) { return full(shape, 1.0f); }
+}  // namespace
+
+namespace detail {
+// The pool throws std::bad_alloc when the system refuses; the learner gets the
+// op, the shape and the bytes instead.
+Tensor empty_for(const char* op, const Shape& shape) {
+  check_shape(shape, op);
+  const int64_t count = shape.numel();
+  HEED_CHECK(count <= std::numeric_limits<int64_t>::max() / int64_t(sizeof(float)), op, ": cannot allocate ",
+             shape, ": ", human_bytes(double(count) * sizeof(float)),
+             " of float32, past the 2^63 bytes a 64-bit machine can address; check the sizes");
+  try {
+    return Tensor(std::make_shared<Storage>(count), shape, contiguous_strides(shape), 0);
+  } catch (const std::bad_alloc&) {
+    const int64_t bytes = count * int64_t(sizeof(float));
+    throw Error(concat(op, ": cannot allocate ", shape, ": ", human_bytes(double(bytes)), " (", bytes,
+                       " bytes) of float32, more memory than the system will give; use smaller sizes (a ",
+                       "smaller batch, sequence or model), or check that the shape is the one you meant"));
+  }
+}
+}  // namespace detail
+
+Tensor empty(const Shape& shape) { return detail::empty_for("empty", shape); }
+Tensor full(const Shape& shape, float value) { return full_for("full", shape, value); }
+Tensor zeros(const Shape& shape) { return full_for("zeros", shape, 0.0f); }
+Tensor ones(const Shape& shape) { return full_for("ones", shape, 1.0f); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape()); }
 Tensor scalar(float value) { return full({}, value); }
 
 Tensor arange(float start, float end, float step) {
   HEED_CHECK(step != 0.0f, "arange: step must be non-zero");
-  double count = std::ceil((double(end) - start) / step);
-  Tensor t = empty({std::max<int64_t>(0, static_cast<int64_t>(count))});
+  HEED_CHECK(std::isfinite(start) && std::isfinite(end) && std::isfinite(step), "arange: start ", start,
+             ", end ", end, " and step ", step, " must be finite");
+  // Past 2^63 the count does not even fit an int64 (converting it would be undefined).
+  double count = std::max(0.0, std::ceil((double(end) - start) / step));
+  HEED_CHECK(count < 0x1p63, "arange: [", start, ", ", end, ") in steps of ", step, " holds ", count,
+             " elements, more than an int64 can count; check the range and the step");
+  Tensor t = detail::empty_for("arange", {static_cast<int64_t>(count)});
   for (int64_t i = 0; i < t.numel(); ++i) t.data()[i] = start + static_cast<float>(i) * step;
   return t;
 }
@@ -129,9 +169,10 @@ Tensor arange(float start, float end, float step) {
 Tensor arange(int64_t n) { return arange(0.0f, static_cast<float>(n)); }
 
 Tensor from_vector(const std::vector<float>& values, const Shape& shape) {
+  detail::check_shape(shape, "from_vector");
   HEED_CHECK(static_cast<int64_t>(values.size()) == shape.numel(), "from_vector: ", values.size(),
              " values cannot fill shape ", shape, " (", shape.numel(), " elements)");
-  Tensor t = empty(shape);
+  Tensor t = detail::empty_for("from_vector", shape);
   if (!values.empty()) std::memcpy(t.data(), values.data(), values.size() * sizeof(float));
   return t;
 }
@@ -146,16 +187,22 @@ Tensor restride(const Tensor& t, const Shape& shape, const Strides& strides, int
 // Resolves one -1 in a requested shape against numel.
 Shape infer_shape(const Shape& requested, int64_t numel, const char* op, const Shape& from) {
   Shape shape = requested;
-  int64_t known = 1, infer_at = -1;
+  int64_t known = 1, infer_at = -1;  // known: the product of the given sizes, zeros counted as ones
+  bool zero = false;
   for (int64_t i = 0; i < shape.size(); ++i) {
     if (shape[i] == -1) {
       HEED_CHECK(infer_at < 0, op, ": only one size may be -1, got ", requested);
       infer_at = i;
-    } else {
-      HEED_CHECK(shape[i] >= 0, op, ": invalid size ", shape[i], " in ", requested);
-      known *= shape[i];
+      continue;
     }
+    HEED_CHECK(shape[i] >= 0, op, ": invalid size ", shape[i], " in ", requested);
+    zero = zero || shape[i] == 0;
+    // Checked, or (2^62 + 1, 4) would wrap to 4 elements and view 4 floats as 2^64.
+    bool overflow = shape[i] > 0 && __builtin_mul_overflow(known, shape[i], &known);
+    HEED_CHECK(!overflow, op, ": cannot reshape ", from, " (", numel, " elements) into ", requested,
+               ": its sizes multiply past 2^63 - 1");
   }
+  if (zero) known = 0;
   if (infer_at >= 0) {
     HEED_CHECK(known != 0 && numel % known == 0, op, ": cannot reshape ", from, " (", numel,
                " elements) into ", requested);
@@ -248,15 +295,18 @@ Tensor slice(const Tensor& t, int64_t dim, int64_t start, int64_t end, int64_t s
   end = std::max(clamp(end), start);
   Shape shape = t.shape();
   Strides strides = t.strides();
-  shape[d] = (end - start + step - 1) / step;
-  strides[d] *= step;
+  shape[d] = end > start ? (end - start - 1) / step + 1 : 0;  // no end - start + step: step may be huge
+  // A dim of one element never moves: only a step < n multiplies the stride, so it cannot overflow.
+  if (shape[d] > 1) strides[d] *= step;
   return restride(t, shape, strides, t.offset() + start * t.strides()[d]);
 }
 
 Tensor narrow(const Tensor& t, int64_t dim, int64_t start, int64_t length) {
   int64_t d = wrap_dim(dim, t.dim(), "narrow");
   int64_t n = t.shape()[d];
-  HEED_CHECK(start >= 0 && length >= 0 && start + length <= n, "narrow: [", start, ", ", start + length,
+  int64_t stop;  // start + length, saturated: past int64 is out of range all the same
+  if (__builtin_add_overflow(start, length, &stop)) stop = std::numeric_limits<int64_t>::max();
+  HEED_CHECK(start >= 0 && length >= 0 && stop <= n, "narrow: [", start, ", ", stop,
              ") is out of range for dim ", dim, " of size ", n, " (shape ", t.shape(), ")");
   return slice(t, d, start, start + length);
 }
@@ -291,6 +341,9 @@ Tensor expand(const Tensor& t, const Shape& shape) {
                shape, ": size ", have, " at dim ", i - lead, " is not 1");
     strides[i] = out[i] == have ? t.strides()[i - lead] : 0;
   }
+  // Over one float, (2^32, 2^32) would be a view of 2^64 elements: refused, as
+  // every shape past 2^63 - 1 elements is (a reduction over it could not count).
+  detail::check_shape(out, "expand");
   return restride(t, out, strides, t.offset());
 }
 

@@ -146,6 +146,9 @@ void copy_(const Tensor& dst, const Tensor& src);
 void fill_(const Tensor& dst, float value);
 
 namespace detail {
+// empty(shape), its errors naming `op` (zeros, matmul, ...): a shape that no
+// tensor can have, or memory the system will not give.
+Tensor empty_for(const char* op, const Shape& shape);
 // Every in-place op starts here: it refuses an expanded (stride-0) dst, where
 // several threads would write one element, and bumps dst's storage version.
 void begin_inplace(const Tensor& dst, const char* op);

@@ -8,6 +8,9 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
 
 #if defined(_OPENMP)
 #include <omp.h>
@@ -15,10 +18,25 @@
 
 namespace heed {
 
-// The number of threads kernels use (>= 1).
+// The number of threads kernels use (>= 1). Read once from HEED_THREADS, else
+// OMP_NUM_THREADS, else one per core. A value that is not a whole number from 1
+// to 4 x the cores is ignored, with one line on stderr: 0, -1 or "abc" are
+// typos, not requests, and 100000 threads crash the OpenMP runtime.
 int num_threads();
-// Sets it for all later kernels (n >= 1).
+// Sets it for all later kernels; n outside [1, 4 x cores] is a heed::Error.
 void set_num_threads(int n);
+
+namespace detail {
+// The most threads heed runs on `cores` cores.
+constexpr int max_threads(int cores) { return 4 * cores; }
+// The count `value` asks for, when it is a whole number from 1 to max_threads(cores)
+// (spaces around it allowed); nothing for "", "0", "-1", "abc", "3.5", "99999999999".
+std::optional<int> parse_thread_count(std::string_view value, int cores);
+// The count from the values of HEED_THREADS and OMP_NUM_THREADS (null or ""
+// when unset): the first valid one, else `cores`. When a set value was ignored,
+// *warning says which and what is used instead.
+int threads_from(const char* heed_threads, const char* omp_num_threads, int cores, std::string* warning);
+}  // namespace detail
 
 namespace kernels {
 
@@ -30,11 +48,13 @@ void parallel_for(int64_t n, int64_t grain, Body&& body) {
 #if defined(_OPENMP)
   int threads = num_threads();
   if (threads > 1 && n > grain) {
-    int64_t chunks = (n + grain - 1) / grain;
+    int64_t chunks = (n - 1) / grain + 1;
     if (chunks > threads) chunks = threads;
+    // Chunk c starts at n * c / chunks, computed without the product n * c (which can overflow).
+    const int64_t q = n / chunks, r = n % chunks;
 #pragma omp parallel for num_threads(threads) schedule(static)
     for (int64_t c = 0; c < chunks; ++c) {
-      int64_t begin = n * c / chunks, end = n * (c + 1) / chunks;
+      int64_t begin = q * c + r * c / chunks, end = q * (c + 1) + r * (c + 1) / chunks;
       body(begin, end);
     }
     return;

@@ -54,8 +54,12 @@ std::align_val_t alignment(size_t bytes) {
   return bytes >= kHugeBytes ? std::align_val_t{kHugeBytes} : kAlign;
 }
 
+// Throws std::bad_alloc when the system refuses (Tensor's empty() turns it into
+// a heed::Error naming the op and the shape). The nothrow new first: under
+// AddressSanitizer a failing throwing new aborts the program instead of throwing.
 void* allocate(size_t bytes) {
-  void* data = ::operator new(bytes, alignment(bytes));
+  void* data = ::operator new(bytes, alignment(bytes), std::nothrow);
+  if (!data) throw std::bad_alloc();
 #if defined(MADV_HUGEPAGE)
   // Advice only: where transparent huge pages are off it changes nothing.
   if (bytes >= kHugeBytes) madvise(data, bytes / kHugeBytes * kHugeBytes, MADV_HUGEPAGE);

@@ -15,7 +15,8 @@
 
 namespace heed::kernels {
 
-// 64-byte aligned storage for at least `count` floats (contents unspecified).
+// 64-byte aligned storage for at least `count` floats (contents unspecified);
+// std::bad_alloc when the system cannot give it.
 float* pool_acquire(size_t count);
 // Gives a buffer from pool_acquire(count) back for reuse.
 void pool_release(float* data, size_t count);

@@ -108,7 +108,7 @@ struct VecScalar {
     std::memcpy(&r, &bits, sizeof r);
     return {r};
   }
-  // a where mask (a > b) holds, else c: used to patch special cases (-inf, overflow).
+  // x in the lanes where a > b, else y: used to patch special cases (-inf, overflow).
   friend VecScalar select_gt(VecScalar a, VecScalar b, VecScalar x, VecScalar y) {
     return {a.v > b.v ? x.v : y.v};
   }
@@ -225,7 +225,9 @@ struct VecAVX512 {
     return {_mm512_castsi512_ps(_mm512_slli_epi32(_mm512_castps_si512(t.v), 23))};
   }
   friend VecAVX512 exponent(VecAVX512 x) { return {_mm512_getexp_ps(x.v)}; }
-  friend VecAVX512 mantissa(VecAVX512 x) { return {_mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero)}; }
+  friend VecAVX512 mantissa(VecAVX512 x) {
+    return {_mm512_getmant_ps(x.v, _MM_MANT_NORM_1_2, _MM_MANT_SIGN_zero)};
+  }
   friend VecAVX512 select_gt(VecAVX512 a, VecAVX512 b, VecAVX512 x, VecAVX512 y) {
     return {_mm512_mask_blend_ps(_mm512_cmp_ps_mask(a.v, b.v, _CMP_GT_OQ), y.v, x.v)};
   }

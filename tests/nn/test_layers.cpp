@@ -131,6 +131,13 @@ TEST_CASE("Embedding rejects an id outside the table and a padding_idx outside i
                        "Embedding: padding_idx 4 is not a row of 4 (use -1 for none)", Error);
 }
 
+TEST_CASE("Embedding refuses a table whose num * dim passes 2^63 - 1 instead of reading past a wrapped one") {
+  // (2^62 + 1) * 4 wrapped to 4 floats: a lookup of row 1 read past them.
+  CHECK_THROWS_WITH_AS(nn::Embedding({.num_embeddings = (int64_t{1} << 62) + 1, .embedding_dim = 4}),
+                       doctest::Contains("randn: shape (4611686018427387905, 4) has too many elements"),
+                       Error);
+}
+
 // ------------------------------------------------------------- LayerNorm
 TEST_CASE("LayerNorm starts as the plain normalization: each row has mean 0 and variance 1") {
   nn::LayerNorm norm({.normalized_shape = 8});
