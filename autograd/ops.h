@@ -91,20 +91,20 @@ std::vector<Variable> split(const Variable& x, int64_t size, int64_t dim);
 std::vector<Variable> chunk(const Variable& x, int64_t chunks, int64_t dim);
 
 // ------------------------------------------------------------- fused ops for nn
-enum class Reduction { Mean, Sum, None };
+enum class Reduction { mean, sum, none };  // as PyTorch's reduction="mean", "sum", "none"
 
-// logits: (N, C), target: (N,) class ids as floats  ->  a scalar (Mean, Sum) or (N,) (None).
+// logits: (N, C), target: (N,) class ids as floats  ->  a scalar (mean, sum) or (N,) (none).
 // Rows whose target is ignore_index count for nothing (and not in the mean's
 // denominator; with every row ignored the mean is 0, not NaN). Reshape
 // (B, T, C) logits to (B*T, C) first. With label_smoothing e the target distribution is
 // (1 - e) * onehot + e / C. Fused: log_softmax + NLL in one backward,
 // grad = softmax - target_distribution.
 Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index = -100,
-                       float label_smoothing = 0.0f, Reduction reduction = Reduction::Mean);
+                       float label_smoothing = 0.0f, Reduction reduction = Reduction::mean);
 // log_probs: (N, C), target: (N,)  ->  -log_probs[i, target[i]] reduced.
 Variable nll_loss(const Variable& log_probs, const Tensor& target, int64_t ignore_index = -100,
-                  Reduction reduction = Reduction::Mean);
-Variable mse_loss(const Variable& input, const Variable& target, Reduction reduction = Reduction::Mean);
+                  Reduction reduction = Reduction::mean);
+Variable mse_loss(const Variable& input, const Variable& target, Reduction reduction = Reduction::mean);
 // Normalizes over the last dim: x: (..., D), weight and bias: (D,)  ->  (..., D).
 // Biased variance (divides by D), as torch.nn.LayerNorm.
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps = 1e-5f);

@@ -26,19 +26,19 @@ std::vector<int64_t> read_targets(const Tensor& target, int64_t n, int64_t class
   return ids;
 }
 
-// The weight of row i's loss in the output: 1/counted (Mean), 1 (Sum) or grad[i] (None),
+// The weight of row i's loss in the output: 1/counted (mean), 1 (sum) or grad[i] (none),
 // times the output's gradient.
 struct RowWeights {
   Reduction reduction;
   int64_t counted;
   float of(const Tensor& grad, int64_t i) const {
-    if (reduction == Reduction::None) return grad.data()[i];
+    if (reduction == Reduction::none) return grad.data()[i];
     float g = grad.item();
-    return reduction == Reduction::Sum ? g : g / float(counted);
+    return reduction == Reduction::sum ? g : g / float(counted);
   }
 };
 
-// (N,) row losses -> the reduced output. Mean divides by the rows not ignored;
+// (N,) row losses -> the reduced output. mean divides by the rows not ignored;
 // with every row ignored it is 0, not 0/0 = NaN.
 Tensor reduce_rows(const Tensor& losses, const std::vector<int64_t>& ids, int64_t ignore_index,
                    Reduction reduction, int64_t& counted) {
@@ -49,8 +49,8 @@ Tensor reduce_rows(const Tensor& losses, const std::vector<int64_t>& ids, int64_
     ++counted;
     total += losses.data()[i];
   }
-  if (reduction == Reduction::None) return losses;
-  if (reduction == Reduction::Sum) return scalar(float(total));
+  if (reduction == Reduction::none) return losses;
+  if (reduction == Reduction::sum) return scalar(float(total));
   return scalar(counted > 0 ? float(total / double(counted)) : 0.0f);
 }
 
@@ -140,8 +140,8 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
              " but target has shape ", target.shape());
   Variable diff = input - target;
   Variable squared = diff * diff;
-  if (reduction == Reduction::None) return squared;
-  return reduction == Reduction::Sum ? sum(squared) : mean(squared);
+  if (reduction == Reduction::none) return squared;
+  return reduction == Reduction::sum ? sum(squared) : mean(squared);
 }
 
 // ------------------------------------------------------------- layer_norm

@@ -3,7 +3,7 @@
 namespace heed::nn {
 namespace {
 
-const char* name(Reduction r) { return r == Reduction::Mean ? "mean" : r == Reduction::Sum ? "sum" : "none"; }
+const char* name(Reduction r) { return r == Reduction::mean ? "mean" : r == Reduction::sum ? "sum" : "none"; }
 
 // autograd's classification losses take (N, C) and (N,): flatten the leading
 // dims of scores (..., C) and target (...) into N, and give a None result
@@ -17,7 +17,7 @@ Variable over_rows(const char* op, const Variable& scores, const Tensor& target,
              scores.shape(), " need a target of shape ", expected, ", got ", target.shape());
   const int64_t classes = scores.size(-1);
   Variable rows = loss(reshape(scores, {-1, classes}), reshape(target, {-1}));  // (N, C), (N,)
-  return reduction == Reduction::None ? reshape(rows, target.shape()) : rows;
+  return reduction == Reduction::none ? reshape(rows, target.shape()) : rows;
 }
 
 }  // namespace

@@ -6,7 +6,7 @@
 //   nn::CrossEntropyLoss criterion({.ignore_index = pad, .label_smoothing = 0.1f});
 //   Variable loss = criterion(logits, targets);  // (B, T, C), (B, T) -> scalar
 //
-// Reduction::Mean averages over the counted targets (ignored ones are not in
+// Reduction::mean averages over the counted targets (ignored ones are not in
 // the denominator), Sum adds them, None keeps one loss per target.
 #pragma once
 
@@ -22,7 +22,7 @@ struct CrossEntropyLossOptions {
   int64_t ignore_index = -100;  // targets equal to it count for nothing
   // e: the target distribution becomes (1 - e) * onehot + e / C.
   float label_smoothing = 0.0f;
-  Reduction reduction = Reduction::Mean;
+  Reduction reduction = Reduction::mean;
 };
 
 // Softmax cross-entropy of raw scores against class ids.
@@ -30,7 +30,7 @@ class CrossEntropyLoss {
  public:
   explicit CrossEntropyLoss(const CrossEntropyLossOptions& options = {}) : options_(options) {}
   // logits: (..., C)  target: (...) class ids as floats
-  //   ->  a scalar (Mean, Sum) or target's shape (None)
+  //   ->  a scalar (mean, sum) or target's shape (none)
   Variable forward(const Variable& logits, const Tensor& target) const;
   Variable operator()(const Variable& logits, const Tensor& target) const { return forward(logits, target); }
   std::string describe() const;
@@ -42,14 +42,14 @@ class CrossEntropyLoss {
 
 struct NLLLossOptions {
   int64_t ignore_index = -100;
-  Reduction reduction = Reduction::Mean;
+  Reduction reduction = Reduction::mean;
 };
 
 // Negative log-likelihood of log-probabilities (after log_softmax).
 class NLLLoss {
  public:
   explicit NLLLoss(const NLLLossOptions& options = {}) : options_(options) {}
-  // log_probs: (..., C)  target: (...)  ->  a scalar (Mean, Sum) or target's shape (None)
+  // log_probs: (..., C)  target: (...)  ->  a scalar (mean, sum) or target's shape (none)
   Variable forward(const Variable& log_probs, const Tensor& target) const;
   Variable operator()(const Variable& log_probs, const Tensor& target) const {
     return forward(log_probs, target);
@@ -62,14 +62,14 @@ class NLLLoss {
 };
 
 struct MSELossOptions {
-  Reduction reduction = Reduction::Mean;
+  Reduction reduction = Reduction::mean;
 };
 
-// Mean squared error: mean((input - target)^2) for Mean.
+// Mean squared error: mean((input - target)^2) for Reduction::mean.
 class MSELoss {
  public:
   explicit MSELoss(const MSELossOptions& options = {}) : options_(options) {}
-  // input, target: the same shape  ->  a scalar (Mean, Sum) or that shape (None)
+  // input, target: the same shape  ->  a scalar (mean, sum) or that shape (none)
   Variable forward(const Variable& input, const Variable& target) const;
   Variable operator()(const Variable& input, const Variable& target) const { return forward(input, target); }
   std::string describe() const;

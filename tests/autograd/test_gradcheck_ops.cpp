@@ -234,7 +234,7 @@ TEST_CASE("cat, stack, split and chunk pass gradcheck") {
 TEST_CASE("cross_entropy passes gradcheck with ignore_index and label smoothing, for every reduction") {
   Tensor logits = randn_({5, 4}, 45);
   Tensor target = Tensor{1, 0, -100, 3, 3};
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none})
     for (float e : {0.0f, 0.1f}) {
       CAPTURE(e);
       CHECK(gradcheck([&](const Vars& v) { return cross_entropy(v[0], target, -100, e, r); }, {logits}));
@@ -302,9 +302,9 @@ TEST_CASE("cross_entropy and nll_loss reject a bad target") {
 TEST_CASE("nll_loss and mse_loss pass gradcheck") {
   Tensor lp = randn_({4, 3}, 50);
   Tensor target = Tensor{0, 2, -100, 1};
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none})
     CHECK(gradcheck([&](const Vars& v) { return nll_loss(v[0], target, -100, r); }, {lp}));
-  for (Reduction r : {Reduction::Mean, Reduction::Sum, Reduction::None})
+  for (Reduction r : {Reduction::mean, Reduction::sum, Reduction::none})
     CHECK(gradcheck([&](const Vars& v) { return mse_loss(v[0], v[1], r); },
                     {randn_({3, 2}, 51), randn_({3, 2}, 52)}));
 }

@@ -329,7 +329,7 @@ TEST_CASE("Every layer describes itself with its options") {
   CHECK(nn::Sequential({std::make_shared<nn::ReLU>()}).describe() == "Sequential(size=1)");
   CHECK(nn::CrossEntropyLoss({.label_smoothing = 0.1f}).describe() ==
         "CrossEntropyLoss(ignore_index=-100, label_smoothing=0.1, reduction=mean)");
-  CHECK(nn::NLLLoss({.reduction = Reduction::Sum}).describe() == "NLLLoss(ignore_index=-100, reduction=sum)");
+  CHECK(nn::NLLLoss({.reduction = Reduction::sum}).describe() == "NLLLoss(ignore_index=-100, reduction=sum)");
   CHECK(nn::MSELoss().describe() == "MSELoss(reduction=mean)");
 }
 
@@ -341,12 +341,12 @@ TEST_CASE("CrossEntropyLoss takes (B, T, C) logits with (B, T) targets: the same
   Tensor rows = reshape(logits, {6, 5}), flat = reshape(target, {6});
   nn::CrossEntropyLoss plain;
   CHECK(equal(plain(logits, target).value(), cross_entropy(rows, flat).value()));
-  nn::CrossEntropyLoss smoothed({.ignore_index = 2, .label_smoothing = 0.1f, .reduction = Reduction::Sum});
-  CHECK(equal(smoothed(logits, target).value(), cross_entropy(rows, flat, 2, 0.1f, Reduction::Sum).value()));
-  nn::CrossEntropyLoss per_token({.reduction = Reduction::None});
+  nn::CrossEntropyLoss smoothed({.ignore_index = 2, .label_smoothing = 0.1f, .reduction = Reduction::sum});
+  CHECK(equal(smoothed(logits, target).value(), cross_entropy(rows, flat, 2, 0.1f, Reduction::sum).value()));
+  nn::CrossEntropyLoss per_token({.reduction = Reduction::none});
   Tensor each = per_token(logits, target).value();
   CHECK(each.shape() == Shape{2, 3});
-  CHECK(equal(reshape(each, {6}), cross_entropy(rows, flat, -100, 0.0f, Reduction::None).value()));
+  CHECK(equal(reshape(each, {6}), cross_entropy(rows, flat, -100, 0.0f, Reduction::none).value()));
 }
 
 TEST_CASE("CrossEntropyLoss ignores ignore_index targets and passes gradcheck") {
@@ -377,7 +377,7 @@ TEST_CASE("NLLLoss of log_softmax equals CrossEntropyLoss") {
 TEST_CASE("MSELoss is the mean of squared differences and passes gradcheck") {
   Tensor a{{1, 2}, {3, 4}}, b{{0, 2}, {5, 4}};
   CHECK(nn::MSELoss()(a, b).item() == doctest::Approx(1.25));
-  CHECK(nn::MSELoss({.reduction = Reduction::Sum})(a, b).item() == doctest::Approx(5.0));
+  CHECK(nn::MSELoss({.reduction = Reduction::sum})(a, b).item() == doctest::Approx(5.0));
   CHECK(gradcheck([](const std::vector<Variable>& v) { return nn::MSELoss()(v[0], v[1]); }, {a, b}));
   CHECK_THROWS_WITH_AS(nn::MSELoss()(a, zeros({2})), "MSELoss: input (2, 2) and target (2,) differ in shape",
                        Error);
