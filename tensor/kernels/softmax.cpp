@@ -223,7 +223,8 @@ struct ShortRow {
     for (int i = 0; i < R; ++i) {
       const bool partial = i == R - 1 && tail < W;
       // in is x (log-softmax) or a scratch row of R whole vectors (softmax)
-      V out = finish<V, Log>(Log && partial ? V::load_first(in + i * W, tail, 0.0f) : V::load(in + i * W), v0, v1);
+      V out = finish<V, Log>(Log && partial ? V::load_first(in + i * W, tail, 0.0f) : V::load(in + i * W), v0,
+                             v1);
       if (partial) {
         out.store_first(y + i * W, tail);
       } else if constexpr (Stream) {
@@ -249,7 +250,8 @@ template <class V>
 void log_sums(float* s, int64_t count) {
   int64_t b = 0;
   for (; b + V::width <= count; b += V::width) simd::log_positive(V::load(s + b)).store(s + b);
-  if (b < count) simd::log_positive(V::load_first(s + b, int(count - b), 1.0f)).store_first(s + b, int(count - b));
+  if (b < count)
+    simd::log_positive(V::load_first(s + b, int(count - b), 1.0f)).store_first(s + b, int(count - b));
 }
 
 // A scratch from the pool, held for one parallel chunk.
@@ -283,7 +285,8 @@ constexpr int64_t kBlockRows = 256;  // at most, for rows of fewer than 4 floats
 
 template <class Row, class Src>
 void block_rows(const Src& src, float* y, int64_t begin, int64_t end, int64_t n) {
-  const int64_t block = std::clamp<int64_t>(kBlockFloats / Row::stride(n), 1, kBlockRows), ld = Row::stride(n);
+  const int64_t block = std::clamp<int64_t>(kBlockFloats / Row::stride(n), 1, kBlockRows),
+                ld = Row::stride(n);
   Scratch scratch(Row::kScratch ? block * ld : 0);
   // Set by n alone (block, not count), so a row's bits do not depend on where a
   // thread's chunk ends.

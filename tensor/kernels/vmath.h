@@ -142,7 +142,7 @@ V log_positive(V x) {
   y = fma(z, V::broadcast(-0.5f), y);
   y = fma(e, V::broadcast(detail::kLn2C1), f + y);  // e C1 last: exact, and the largest term
   y = select_gt(x, V::broadcast(std::numeric_limits<float>::max()), x, y);  // +inf
-  const V below_normal = V::broadcast(0x1.fffffcp-127f);                       // the largest denormal
+  const V below_normal = V::broadcast(0x1.fffffcp-127f);                    // the largest denormal
   return select_gt(x, below_normal, y, V::broadcast(std::numeric_limits<float>::quiet_NaN()));
 }
 

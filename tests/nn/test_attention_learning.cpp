@@ -29,8 +29,9 @@ TEST_CASE(
   for (tasks::Attender kind : {tasks::Attender::bahdanau, tasks::Attender::luong_dot,
                                tasks::Attender::luong_general, tasks::Attender::multi_head}) {
     tasks::LearningResult r = tasks::train_attention_reversal(kind);
-    MESSAGE(std::string(tasks::name_of(kind)), ": ", r.test_accuracy * 100, "% held-out token accuracy (validation ",
-            r.validation_accuracy * 100, "%) after ", r.steps, " steps");
+    MESSAGE(std::string(tasks::name_of(kind)), ": ", r.test_accuracy * 100,
+            "% held-out token accuracy (validation ", r.validation_accuracy * 100, "%) after ", r.steps,
+            " steps");
     CHECK(r.test_accuracy >= 0.95);
   }
 }

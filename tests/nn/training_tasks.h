@@ -83,14 +83,16 @@ struct Reverser : nn::Module {
 
   Reverser(int64_t dim, int64_t hidden) : Module("Reverser") {
     Generator gen(21);
-    embed = register_module(
-        "embed", std::make_shared<nn::Embedding>(nn::EmbeddingOptions{.num_embeddings = kVocab, .embedding_dim = dim}, gen));
-    encoder = register_module("encoder",
-                              std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
-    decoder = register_module("decoder",
-                              std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
-    out = register_module(
-        "out", std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = hidden, .out_features = kSymbols}, gen));
+    embed = register_module("embed",
+                            std::make_shared<nn::Embedding>(
+                                nn::EmbeddingOptions{.num_embeddings = kVocab, .embedding_dim = dim}, gen));
+    encoder = register_module(
+        "encoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
+    decoder = register_module(
+        "decoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = dim, .hidden_size = hidden}, gen));
+    out =
+        register_module("out", std::make_shared<nn::Linear>(
+                                   nn::LinearOptions{.in_features = hidden, .out_features = kSymbols}, gen));
   }
 
   // source, target: (B, T)  ->  logits: (B, T, symbols), teacher forced
@@ -128,9 +130,10 @@ struct SpiralsResult {
 inline SpiralsResult train_spirals() {
   Spirals data = two_spirals(100);
   Generator gen(1);
-  nn::Sequential mlp({std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = 64}, gen),
-                      std::make_shared<nn::Tanh>(),
-                      std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 64, .out_features = 2}, gen)});
+  nn::Sequential mlp(
+      {std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 2, .out_features = 64}, gen),
+       std::make_shared<nn::Tanh>(),
+       std::make_shared<nn::Linear>(nn::LinearOptions{.in_features = 64, .out_features = 2}, gen)});
   nn::Adam adam(mlp.named_parameters(), {.lr = 1e-2});
   nn::CrossEntropyLoss criterion;
   SpiralsResult result;

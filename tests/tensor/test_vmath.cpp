@@ -188,7 +188,8 @@ TEST_CASE("exp_softmax special cases: -inf and far below -88 -> exactly 0, exp(0
 template <class V>
 void check_log_sweep() {
   std::vector<float> xs;
-  for (uint64_t bits = 0x00800000; bits < 0x7f800000; bits += 997) xs.push_back(std::bit_cast<float>(uint32_t(bits)));
+  for (uint64_t bits = 0x00800000; bits < 0x7f800000; bits += 997)
+    xs.push_back(std::bit_cast<float>(uint32_t(bits)));
   // dense runs where the reduction switches (m = sqrt 2) and where log x -> 0
   for (float centre : {1.0f, 1.41421356237f, 2.0f, 0.70710678f}) {
     float up = centre, down = centre;
@@ -217,8 +218,18 @@ TEST_CASE("log_positive matches std::log to 1e-7 for every normal x > 0, native 
 }
 
 TEST_CASE("log_positive special cases: +inf -> inf; NaN, negatives, 0 and denormals -> NaN; log 1 = 0") {
-  std::vector<float> xs = {kInf, kNaN, -kNaN, -1.0f, 0.0f, -0.0f, std::numeric_limits<float>::denorm_min(),
-                           std::nextafter(std::numeric_limits<float>::min(), 0.0f), -kInf, 1.0f, 2.0f, 64.0f};
+  std::vector<float> xs = {kInf,
+                           kNaN,
+                           -kNaN,
+                           -1.0f,
+                           0.0f,
+                           -0.0f,
+                           std::numeric_limits<float>::denorm_min(),
+                           std::nextafter(std::numeric_limits<float>::min(), 0.0f),
+                           -kInf,
+                           1.0f,
+                           2.0f,
+                           64.0f};
   xs.resize(16, 1.0f);
   auto check = [](const std::vector<float>& ys) {
     CHECK(ys[0] == kInf);
