@@ -98,6 +98,18 @@ Tensor log_softmax(const Tensor& x, int64_t dim);
 // a row with every entry hidden is all zeros, never NaN.
 Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim);
 
+// Scaled dot-product attention's forward in one kernel (tensor/kernels/attention.h):
+//   weights = masked_softmax(scale q kᵀ, mask),  output = weights v
+// q: (..., T, Dh)  k: (..., S, Dh)  v: (..., S, Dv), the same leading dims;
+// mask: broadcast to (..., T, S), non-zero hides, or undefined.
+//   ->  output: (..., T, Dv), weights: (..., T, S)
+// The same numbers as the three ops, without the (..., T, S) scores crossing
+// memory between them. No gradient: autograd composes the ops instead.
+struct AttentionResult {
+  Tensor output, weights;
+};
+AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, float scale);
+
 // ------------------------------------------------------------- selection
 // x where mask is non-zero becomes `value` (shapes broadcast).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);

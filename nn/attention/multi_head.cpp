@@ -111,6 +111,13 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   const int64_t S = k.size(2);
   Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");
 
+  // Inference without relative positions or active dropout: one kernel from
+  // the scores to the weighted values (tensor/kernels/attention.h).
+  const bool dropping = attn_dropout && attn_dropout->is_training();
+  if (!relative && !dropping && !(grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))) {
+    AttentionResult r = attention(q.value(), k.value(), v.value(), mask, 1.0f / std::sqrt(float(Dh)));
+    return {out_proj->forward(detail::merge_heads(r.output)), r.weights};
+  }
   // (B, H, T, Dh)(B, H, Dh, S) -> (B, H, T, S), plus q_i . a^K_ij with relative
   // positions; 1/sqrt(Dh) scales q, T*Dh numbers, rather than the T*S scores.
   q = q * (1.0f / std::sqrt(float(Dh)));

@@ -547,6 +547,7 @@ void sgemm_naive(const GemmArgs& g) {
 }
 
 void sgemm(const GemmArgs& g) { gemm<simd::Vec>(g, num_threads()); }
+void sgemm_this_thread(const GemmArgs& g) { gemm<simd::Vec>(g, 1); }
 
 void sgemm_batched(const GemmArgs& shape, const float* const* a, const float* const* b, float* const* c,
                    int64_t batch) {

@@ -30,6 +30,9 @@ struct GemmArgs {
 };
 
 void sgemm(const GemmArgs& g);
+// The same product on the calling thread only, for kernels that already spread
+// their work over threads (attention_forward).
+void sgemm_this_thread(const GemmArgs& g);
 void sgemm_naive(const GemmArgs& g);
 
 // A batch of independent products with the same sizes, flags and leading
