@@ -46,21 +46,22 @@ TEST_CASE("every buffer is 64-byte aligned") {
   for (auto [p, count] : held) pool_release(p, count);
 }
 
-TEST_CASE("stats count hits, misses and the bytes held; trim empties the pool") {
+TEST_CASE("stats count hits, misses and the bytes held; trim empties the pool and this thread's cache") {
   pool_trim();
+  // What is left is in other threads' caches (OpenMP workers keep their small
+  // scratches until they end), which trim cannot reach; it does not change here.
   PoolStats before = pool_stats();
-  CHECK(before.cached_bytes == 0);
   float* a = pool_acquire(256);  // 1 KiB, a class of its own
   pool_release(a, 256);
   PoolStats held = pool_stats();
   CHECK(held.misses == before.misses + 1);
-  CHECK(held.cached_bytes == 1024);
+  CHECK(held.cached_bytes == before.cached_bytes + 1024);
   float* b = pool_acquire(256);
   CHECK(pool_stats().hits == before.hits + 1);
-  CHECK(pool_stats().cached_bytes == 0);
+  CHECK(pool_stats().cached_bytes == before.cached_bytes);
   pool_release(b, 256);
   pool_trim();
-  CHECK(pool_stats().cached_bytes == 0);
+  CHECK(pool_stats().cached_bytes == before.cached_bytes);
 }
 
 TEST_CASE("the pool keeps at most 1 GiB; the rest goes back to the system") {
