@@ -9,8 +9,9 @@ namespace heed {
 //   d loss/da = grad bᵀ: (..., M, N)(..., N, K) = (..., M, K)
 //   d loss/db = aᵀ grad: (..., K, M)(..., M, N) = (..., K, N)
 // The transposes are views that tensor matmul hands to the kernel as transposed
-// operands: nothing is copied. Batch dims that were broadcast (a (B, M, K)
-// times a weight b (K, N)) are summed back to the input's shape.
+// operands: nothing is copied. Batch dims that were broadcast are summed back
+// to the input's shape; for the common case, a (B, T, K) times a weight b
+// (K, N), db is one product over all B*T rows.
 // A 1-D operand acts as a matrix, (K,) as a (1, K) row for a or a (K, 1) column
 // for b; the backward works on those matrices and reshapes at the end.
 // Each gradient reads only the other operand: a is saved only if b needs a
@@ -18,26 +19,35 @@ namespace heed {
 Variable matmul(const Variable& a, const Variable& b) {
   Tensor out = matmul(a.value(), b.value());
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
-  return record("matmul", out, {a, b},
-                [sa = a.shape(), sb = b.shape(), a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
-                 b = Saved(need_a ? b.value() : Tensor(), "its input 1")](const Tensor& grad) {
-                  const bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
-                  Tensor g = grad;  // put back the dims a 1-D operand dropped
-                  if (a_vec) g = unsqueeze(g, g.dim() - (b_vec ? 0 : 1));
-                  if (b_vec) g = unsqueeze(g, g.dim());
-                  Tensor grad_a, grad_b;
-                  if (const Tensor& bv = b; bv.defined()) {
-                    Tensor b2 = b_vec ? unsqueeze(bv, 1) : bv;
-                    Shape a2 = a_vec ? Shape{1, sa[0]} : sa;
-                    grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2), sa);
-                  }
-                  if (const Tensor& av = a; av.defined()) {
-                    Tensor a2 = a_vec ? unsqueeze(av, 0) : av;
-                    Shape b2 = b_vec ? Shape{sb[0], 1} : sb;
-                    grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2), sb);
-                  }
-                  return Grads{grad_a, grad_b};
-                });
+  return record(
+      "matmul", out, {a, b},
+      [sa = a.shape(), sb = b.shape(), a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
+       b = Saved(need_a ? b.value() : Tensor(), "its input 1")](const Tensor& grad) {
+        const bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
+        Tensor g = grad;  // put back the dims a 1-D operand dropped
+        if (a_vec) g = unsqueeze(g, g.dim() - (b_vec ? 0 : 1));
+        if (b_vec) g = unsqueeze(g, g.dim());
+        Tensor grad_a, grad_b;
+        if (const Tensor& bv = b; bv.defined()) {
+          Tensor b2 = b_vec ? unsqueeze(bv, 1) : bv;
+          Shape a2 = a_vec ? Shape{1, sa[0]} : sa;
+          grad_a = reshape(detail::unbroadcast(matmul(g, transpose(b2, -2, -1)), a2), sa);
+        }
+        if (const Tensor& av = a; av.defined()) {
+          Tensor a2 = a_vec ? unsqueeze(av, 0) : av;
+          Shape b2 = b_vec ? Shape{sb[0], 1} : sb;
+          if (b2.size() == 2 && a2.dim() > 2) {
+            // A weight b (K, N) used by every row of a (..., M, K): the batch
+            // dims are more rows, one (K, N) = (rows, K)ᵀ (rows, N) product,
+            // instead of a (..., K, N) stack of products summed afterwards.
+            const int64_t K = a2.size(-1), N = g.size(-1);
+            grad_b = reshape(matmul(transpose(reshape(a2, {-1, K}), 0, 1), reshape(g, {-1, N})), sb);
+          } else {
+            grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2), sb);
+          }
+        }
+        return Grads{grad_a, grad_b};
+      });
 }
 
 // ------------------------------------------------------------- softmax

@@ -151,9 +151,13 @@ TEST_CASE("matmul passes gradcheck with broadcast batch dims") {
   // (2, 1, 3, 4) x (5, 4, 2) -> (2, 5, 3, 2); both inputs' grads sum over the broadcast dims.
   CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); },
                   {randn_({2, 1, 3, 4}, 25), randn_({5, 4, 2}, 26)}));
-  // A weight shared by every batch: (2, 3, 4) x (4, 5).
+  // A weight shared by every batch: (2, 3, 4) x (4, 5), its gradient one product
+  // over all 6 rows; also from a transposed (non-contiguous) a and into a vector b.
   CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); },
                   {randn_({2, 3, 4}, 27), randn_({4, 5}, 28)}));
+  CHECK(gradcheck([](const Vars& v) { return matmul(transpose(v[0], 1, 2), v[1]); },
+                  {randn_({2, 4, 3}, 27), randn_({4, 5}, 28)}));
+  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 27), randn_({4}, 28)}));
 }
 
 TEST_CASE("matmul passes gradcheck with transposed operands") {
