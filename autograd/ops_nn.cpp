@@ -1,6 +1,7 @@
 // The fused ops nn needs: each could be written with the ops above, but as one
 // node its backward is one short formula instead of a chain of small ones (and
 // for cross_entropy, numerically safer).
+#include <algorithm>
 #include <cmath>
 
 #include "autograd/ops.h"
@@ -97,13 +98,15 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
                   const Tensor& lsm = saved;
                   const int64_t n = lsm.size(0), c = lsm.size(1);
                   Tensor grad = contiguous(grad_output);
-                  Tensor dlogits = zeros(lsm.shape());
+                  Tensor dlogits = exp(lsm);  // softmax(logits), in one SIMD pass
                   for (int64_t i = 0; i < n; ++i) {
-                    if (ids[i] == ignore_index) continue;
-                    float w = weights.of(grad, i);
-                    const float* row = lsm.data() + i * c;
                     float* d = dlogits.data() + i * c;
-                    for (int64_t j = 0; j < c; ++j) d[j] = w * (std::exp(row[j]) - e / float(c));
+                    if (ids[i] == ignore_index) {
+                      std::fill_n(d, c, 0.0f);
+                      continue;
+                    }
+                    const float w = weights.of(grad, i), shift = e / float(c);
+                    for (int64_t j = 0; j < c; ++j) d[j] = w * (d[j] - shift);
                     d[ids[i]] -= w * (1.0f - e);
                   }
                   return Grads{dlogits};
