@@ -205,3 +205,32 @@ TEST_CASE("FocusLSTM returns (logits, attention) for a padded batch") {
   auto [alone, unused] = model.forward(Tensor{{5, 6}});
   CHECK(allclose(select(logits.value(), 0, 1), select(alone.value(), 0, 0), 1e-5f, 1e-6f));
 }
+
+TEST_CASE("FocusLSTM passes gradcheck for every parameter, through the LSTM, the focus and the pooling") {
+  nn::FocusLSTM model(
+      {.vocab_size = 5, .hidden_size = 4, .num_layers = 1, .num_heads = 2, .num_classes = 2, .seed = 39});
+  std::vector<Variable*> params =
+      params_of({model.attention->q_proj.get(), model.attention->k_proj.get(), model.attention->v_proj.get(),
+                 model.attention->out_proj.get(), model.classifier.get()},
+                {&model.attention->mu_weight, &model.attention->mu_bias, &model.attention->sigma_weight,
+                 &model.attention->sigma_bias, &model.embedding->weight});
+  nn::Recurrent::Weights& w = model.lstm->weights(0, 0);
+  for (Variable* p : {&w.weight_ih, &w.weight_hh, &w.bias_ih, &w.bias_hh}) params.push_back(p);
+  Tensor ids = Tensor{{1, 2, 3}, {4, 0, 0}}, mask = Tensor{{0, 0, 0}, {0, 1, 1}};
+  CHECK(testing::gradcheck_layer(params, [&](const Vars&) { return model.forward(ids, mask).logits; }, {}));
+}
+
+TEST_CASE("learned positions pass gradcheck; both absolute encodings add (T, D) rows from an offset") {
+  nn::LearnedPositionalEmbedding learned({.embedding_dim = 3, .max_length = 6, .seed = 40});
+  CHECK(testing::gradcheck_layer({&learned.weight}, [&](const Vars& in) { return learned.forward(in[0], 2); },
+                                 {randn_({2, 3, 3}, 41)}));
+  nn::SinusoidalPositionalEncoding sinusoidal({.embedding_dim = 4, .max_length = 8});
+  Tensor x = zeros({1, 2, 4});
+  CHECK(
+      allclose(sinusoidal.forward(x, 3).value(), unsqueeze(narrow(nn::sinusoidal_table(8, 4), 0, 3, 2), 0)));
+  CHECK(nn::sinusoidal_table(8, 4).at({1, 0}) == doctest::Approx(std::sin(1.0f)));
+  CHECK(nn::sinusoidal_table(8, 4).at({1, 3}) == doctest::Approx(std::cos(0.01f)));
+  CHECK(sinusoidal.named_buffers()[0].first == "pe");
+  CHECK_THROWS_WITH_AS(sinusoidal.forward(zeros({1, 6, 4}), 3),
+                       doctest::Contains("positions 3 .. 8 do not fit its max_length of 8"), Error);
+}
