@@ -6,18 +6,15 @@
 #include <functional>
 
 #include "autograd/autograd.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 
 namespace {
 
 bool close(const Tensor& a, const Tensor& b) { return allclose(a, b, 1e-5f, 1e-6f); }
 using Vars = std::vector<Variable>;
-
-Tensor randn_like_shape(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
 
 // The gradients f gives its inputs when only those in `needs` require one.
 std::vector<Tensor> grads_with(const std::function<Variable(const Vars&)>& f, const std::vector<Tensor>& xs,
@@ -48,8 +45,8 @@ void check_subsets(const std::function<Variable(const Vars&)>& f, const std::vec
 
 // ------------------------------------------------------------- what the graph keeps
 TEST_CASE("the graph of relu(x * w + b) keeps only x and relu's output when only w needs a gradient") {
-  Tensor x = randn_like_shape({4, 3}, 1), b = randn_like_shape({3}, 2);
-  Variable w(randn_like_shape({3}, 3), true);
+  Tensor x = randn_({4, 3}, 1), b = randn_({3}, 2);
+  Variable w(randn_({3}, 3), true);
   int64_t before = detail::live_storages();  // x, w and b
   Variable h = x * w;
   Variable z = h + b;
@@ -91,7 +88,7 @@ TEST_CASE("mul saves b only if a needs a gradient, and a only if b does") {
 }
 
 TEST_CASE("matmul saves a only if b needs a gradient, and b only if a does") {
-  Tensor a = randn_like_shape({5, 4}, 4), b = randn_like_shape({4, 3}, 5);
+  Tensor a = randn_({5, 4}, 4), b = randn_({4, 3}, 5);
   int64_t before = detail::live_storages();
   {
     Variable wb(clone(b), true);
@@ -107,8 +104,8 @@ TEST_CASE("matmul saves a only if b needs a gradient, and b only if a does") {
 }
 
 TEST_CASE("add, sub, views and sum save no values at all") {
-  Variable x(randn_like_shape({2, 3}, 6), true);
-  Tensor c = randn_like_shape({2, 3}, 7);
+  Variable x(randn_({2, 3}, 6), true);
+  Tensor c = randn_({2, 3}, 7);
   int64_t before = detail::live_storages();
   Variable loss = sum(transpose(reshape(x + c - x, {3, 2}), 0, 1), {0});
   CHECK(detail::live_storages() == before + 1);  // loss's own value: x + c and x + c - x are gone
@@ -117,8 +114,8 @@ TEST_CASE("add, sub, views and sum save no values at all") {
 }
 
 TEST_CASE("ops that save only what a needed gradient reads give the same gradients for any subset") {
-  Tensor a = randn_like_shape({3, 4}, 8), b = randn_like_shape({4}, 9), m = randn_like_shape({4, 2}, 10);
-  Tensor pos = abs(randn_like_shape({4}, 11)) + 0.5f;
+  Tensor a = randn_({3, 4}, 8), b = randn_({4}, 9), m = randn_({4, 2}, 10);
+  Tensor pos = abs(randn_({4}, 11)) + 0.5f;
   check_subsets([](const Vars& v) { return v[0] * v[1]; }, {a, b});
   check_subsets([](const Vars& v) { return v[0] / v[1]; }, {a, pos});
   check_subsets([](const Vars& v) { return matmul(v[0], v[1]); }, {a, m});
@@ -169,14 +166,14 @@ TEST_CASE("in-place writes to tensors no backward reads change nothing, and clon
 
 // ------------------------------------------------------------- unbind and regions
 TEST_CASE("unbind makes one node for all its pieces and passes gradcheck along any dim") {
-  Variable x(randn_like_shape({2, 5, 3}, 12), true);
+  Variable x(randn_({2, 5, 3}, 12), true);
   int64_t before = detail::live_nodes();
   std::vector<Variable> steps = unbind(x, 1);
   CHECK(steps.size() == 5);
   CHECK(steps[2].shape() == Shape{2, 3});
   CHECK(steps[4].op() == "unbind");
   CHECK(detail::live_nodes() == before + 1);
-  Tensor t = randn_like_shape({2, 5, 3}, 13);
+  Tensor t = randn_({2, 5, 3}, 13);
   for (int64_t dim : {0, 1, 2, -1}) {
     INFO("dim ", dim);
     CHECK(gradcheck(
@@ -202,7 +199,7 @@ TEST_CASE("pieces of unbind that get no gradient get zeros, and backward can sta
 }
 
 TEST_CASE("select, slice and narrow add their gradient into the region they came from, repeats included") {
-  Tensor t = randn_like_shape({4, 6}, 14);
+  Tensor t = randn_({4, 6}, 14);
   CHECK(gradcheck(
       [](const Vars& v) {
         Variable x = v[0];
@@ -213,7 +210,7 @@ TEST_CASE("select, slice and narrow add their gradient into the region they came
 }
 
 TEST_CASE("a gradient of the whole and of regions add up in any order") {
-  Tensor t = randn_like_shape({3, 4}, 15);
+  Tensor t = randn_({3, 4}, 15);
   CHECK(gradcheck(
       [](const Vars& v) {
         Variable x = v[0];

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nn/nn.h"
+#include "tests/nn/training_tasks.h"
 
 namespace heed::tasks {
 
@@ -159,20 +160,6 @@ struct AttentionSeq2Seq : nn::Module {
     return stack(predicted, 1);
   }
 };
-
-// (B, T) random symbols in [0, V) and their reversals.
-struct Pairs {
-  Tensor source, target;
-};
-
-inline Pairs reversed_pairs(int64_t batch, int64_t length, int64_t vocab, Generator& gen) {
-  std::vector<float> src(batch * length), tgt(batch * length);
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < length; ++t) src[b * length + t] = float(gen.randint(vocab));
-  for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < length; ++t) tgt[b * length + t] = src[b * length + length - 1 - t];
-  return {from_vector(src, {batch, length}), from_vector(tgt, {batch, length})};
-}
 
 struct LearningResult {
   double validation_accuracy = 0, test_accuracy = 0;

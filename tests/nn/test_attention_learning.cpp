@@ -5,22 +5,11 @@
 #include <doctest/doctest.h>
 
 #include "tests/nn/attention_tasks.h"
+#include "tests/testing.h"
 
 using namespace heed;
 
-namespace {
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-}  // namespace
+using testing::kSanitized;
 
 TEST_CASE(
     "GRU encoder-decoders with Bahdanau, Luong dot, Luong general and multi-head attention learn to reverse "

@@ -4,16 +4,13 @@
 
 #include "nn/attention/multi_head.h"
 #include "tests/nn/layer_check.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 using Vars = std::vector<Variable>;
 
 namespace {
-
-Tensor randn_(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
 
 // Rows [from, from + n) of x: (B, T, D) along the last dim.
 Variable cols(const Variable& x, int64_t from, int64_t n) { return narrow(x, -1, from, n); }

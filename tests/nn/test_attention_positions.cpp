@@ -5,16 +5,11 @@
 
 #include "autograd/gradcheck.h"
 #include "nn/attention/rotary.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 using Vars = std::vector<Variable>;
-
-namespace {
-Tensor randn_(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
-}  // namespace
 
 TEST_CASE("rotary: shifting both positions by the same amount leaves q . k unchanged") {
   Tensor q = randn_({1, 8}, 1), k = randn_({1, 8}, 2);

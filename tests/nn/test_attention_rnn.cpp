@@ -6,15 +6,13 @@
 
 #include "nn/nn.h"
 #include "tests/nn/layer_check.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 using Vars = std::vector<Variable>;
 
 namespace {
-Tensor randn_(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
 
 // The member Variables forward reads (gradcheck_layer points them at its leaves).
 std::vector<Variable*> params_of(std::initializer_list<nn::Linear*> layers,

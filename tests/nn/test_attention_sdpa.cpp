@@ -7,16 +7,11 @@
 
 #include "autograd/gradcheck.h"
 #include "nn/attention/scaled_dot_product.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 using Vars = std::vector<Variable>;
-
-namespace {
-Tensor randn_(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
-}  // namespace
 
 TEST_CASE("causal_mask hides the future, and with a cache the queries are the last positions") {
   CHECK(nn::causal_mask(3).to_vector() == std::vector<float>{0, 1, 1, 0, 0, 1, 0, 0, 0});

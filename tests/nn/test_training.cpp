@@ -8,24 +8,11 @@
 #include <doctest/doctest.h>
 
 #include "tests/nn/training_tasks.h"
+#include "tests/testing.h"
 
 using namespace heed;
 
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kSanitized = true;
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer) || __has_feature(undefined_behavior_sanitizer)
-constexpr bool kSanitized = true;
-#else
-constexpr bool kSanitized = false;
-#endif
-#else
-constexpr bool kSanitized = false;
-#endif
-
-}  // namespace
+using testing::kSanitized;
 
 TEST_CASE("A two-layer MLP learns the two spirals to >= 99% training accuracy in at most 5000 steps" *
           doctest::skip(kSanitized)) {

@@ -57,18 +57,18 @@ constexpr int64_t kBos = kSymbols;  // the decoder's start symbol
 constexpr int64_t kVocab = kSymbols + 1;
 constexpr int64_t kLength = 8;
 
-// (B, T) random symbols and their reversals.
-struct Batch {
+// (B, T) random symbols in [0, V) and their reversals.
+struct Pairs {
   Tensor source, target;
 };
 
-inline Batch reversal_batch(int64_t batch, Generator& gen) {
-  std::vector<float> src(batch * kLength), tgt(batch * kLength);
+inline Pairs reversed_pairs(int64_t batch, int64_t length, int64_t vocab, Generator& gen) {
+  std::vector<float> src(batch * length), tgt(batch * length);
   for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < kLength; ++t) src[b * kLength + t] = float(gen.randint(kSymbols));
+    for (int64_t t = 0; t < length; ++t) src[b * length + t] = float(gen.randint(vocab));
   for (int64_t b = 0; b < batch; ++b)
-    for (int64_t t = 0; t < kLength; ++t) tgt[b * kLength + t] = src[b * kLength + kLength - 1 - t];
-  return {from_vector(src, {batch, kLength}), from_vector(tgt, {batch, kLength})};
+    for (int64_t t = 0; t < length; ++t) tgt[b * length + t] = src[b * length + length - 1 - t];
+  return {from_vector(src, {batch, length}), from_vector(tgt, {batch, length})};
 }
 
 // A GRU encoder reads the sequence into its final state h: (1, B, Hid); a GRU
@@ -161,11 +161,12 @@ inline ReversalResult train_reversal() {
   nn::CrossEntropyLoss criterion;
   // 8^8 = 16.7M sequences: the three streams share almost none.
   Generator train_gen(2), validation_gen(3), test_gen(4);
-  Batch validation = reversal_batch(256, validation_gen), test = reversal_batch(512, test_gen);
+  Pairs validation = reversed_pairs(256, kLength, kSymbols, validation_gen),
+        test = reversed_pairs(512, kLength, kSymbols, test_gen);
   ReversalResult result;
   while (result.steps < 3000 && result.validation_accuracy < 0.98) {
     for (int64_t i = 0; i < 100; ++i, ++result.steps) {
-      Batch batch = reversal_batch(64, train_gen);
+      Pairs batch = reversed_pairs(64, kLength, kSymbols, train_gen);
       adam.zero_grad();
       criterion(model.forward(batch.source, batch.target), batch.target).backward();
       nn::clip_grad_norm(model.parameters(), 1.0);

@@ -6,15 +6,12 @@
 #include "tensor/kernels/parallel.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/testing.h"
 
 using namespace heed;
+using testing::randn_;
 
 namespace {
-
-Tensor randn_(const Shape& shape, uint64_t seed) {
-  Generator gen(seed);
-  return randn(shape, gen);
-}
 
 AttentionResult composed(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, float scale) {
   Tensor w = masked_softmax(matmul(q * scale, transpose(k, -2, -1)), mask, -1);
