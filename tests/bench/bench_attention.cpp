@@ -90,7 +90,7 @@ struct GruBahdanau : nn::Module {
   }
 };
 
-void gru_bahdanau_step() {
+void gru_bahdanau_step(const Peak& peak) {
   constexpr int64_t B = 32, S = 12, T = 12, V = GruBahdanau::V;
   GruBahdanau model;
   nn::Adam adam(model.named_parameters(), {.lr = 1e-3});
@@ -111,20 +111,31 @@ void gru_bahdanau_step() {
         loss = l.item();
       },
       51, 5);
+  // The products' FLOPs, forward (the backward does each twice more): the
+  // encoder, W_k k once, then per decoder step W_q h, v . tanh, the context,
+  // the GRU cell, and the output layer over all steps.
+  constexpr int64_t E = GruBahdanau::E, Hid = GruBahdanau::Hid;
+  const double forward = 2.0 * B * S * (E + Hid) * 3 * Hid + 2.0 * B * S * Hid * Hid +
+                         T * (2.0 * B * Hid * Hid + 4.0 * B * S * Hid + 2.0 * B * (E + 2 * Hid) * 3 * Hid) +
+                         2.0 * B * T * 2 * Hid * V;
+  const double flop = 3 * forward;
   std::printf(
       "\nGRU + Bahdanau encoder-decoder training step (embed 64, hidden 128, vocab 1000, batch 32, "
       "lengths 12, Adam), median of 51\n");
   std::printf(
-      "  %.2f ms per step (best %.2f), %lld parameters, loss %.3f; target: <= 1/3 of libtorch's best "
-      "(../shared/bench/compare-libtorch gru)\n",
-      t.median * 1e3, t.best * 1e3, (long long)model.num_parameters(), loss);
+      "  %.2f ms per step (best %.2f)  %.0f MFLOP  %.1f GFLOP/s  %.1f%% of peak; %lld parameters, loss "
+      "%.3f\n",
+      t.median * 1e3, t.best * 1e3, flop / 1e6, flop / t.median / 1e9,
+      flop / t.median / 1e9 / peak.fma_gflops * 100, (long long)model.num_parameters(), loss);
+  std::printf(
+      "  target: <= 1/3 of libtorch's best, measured beside it by ../shared/bench/compare-libtorch gru\n");
 }
 
 }  // namespace
 
 void bench_attention(const Peak& peak) {
   mha_forward(peak);
-  gru_bahdanau_step();
+  gru_bahdanau_step(peak);
 }
 
 }  // namespace heed::bench
