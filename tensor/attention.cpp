@@ -50,7 +50,11 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
   Shape wshape = lead, oshape = lead;
   wshape.push_back(T), wshape.push_back(S);
   oshape.push_back(T), oshape.push_back(Dv);
-  AttentionResult r{empty(oshape), empty(wshape)};
+  // Four dims are (B, H, T, Dh) heads: the output is laid out (B, T, H, Dv) and
+  // seen as (B, H, T, Dv), so merging the heads back (transpose, reshape to
+  // (B, T, H*Dv)) moves nothing.
+  const bool heads = q.dim() == 4;
+  AttentionResult r{heads ? transpose(empty({lead[0], T, lead[1], Dv}), 1, 2) : empty(oshape), empty(wshape)};
   if (r.weights.numel() == 0 || r.output.numel() == 0) {
     if (r.output.numel() > 0) fill_(r.output, 0.0f);  // no keys: nothing to attend to
     return r;
@@ -85,13 +89,14 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
     vp[i] = vu.data() + vo[i];
     if (mask.defined()) mp[i] = m.data() + m_offsets[i];
     wp[i] = r.weights.data() + i * T * S;
-    op[i] = r.output.data() + i * T * Dv;
+    op[i] = heads ? r.output.data() + (i / lead[1]) * T * lead[1] * Dv + (i % lead[1]) * Dv
+                  : r.output.data() + i * T * Dv;
   }
   kernels::AttentionArgs args{.batch = batch, .t = T, .s = S, .dh = Dh, .dv = Dv, .scale = scale};
   args.q = qp.data(), args.k = kp.data(), args.v = vp.data();
   args.ldq = qs.stride(-2), args.ldk = ku.stride(-2), args.ldv = vu.stride(-2);
   args.mask = mask.defined() ? mp.data() : nullptr;
-  args.weights = wp.data(), args.out = op.data();
+  args.weights = wp.data(), args.out = op.data(), args.ldo = r.output.stride(-2);
   kernels::attention_forward(args);
   return r;
 }

@@ -104,7 +104,8 @@ Tensor masked_softmax(const Tensor& x, const Tensor& mask, int64_t dim);
 // mask: broadcast to (..., T, S), non-zero hides, or undefined.
 //   ->  output: (..., T, Dv), weights: (..., T, S)
 // The same numbers as the three ops, without the (..., T, S) scores crossing
-// memory between them. No gradient: autograd composes the ops instead.
+// memory between them. No gradient: autograd composes the ops instead. A 4-D
+// (B, H, T, Dv) output is a view of (B, T, H, Dv) memory: heads merge for free.
 struct AttentionResult {
   Tensor output, weights;
 };

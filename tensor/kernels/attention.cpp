@@ -31,7 +31,7 @@ void attention_forward(const AttentionArgs& a) {
       out.m = a.t, out.n = a.dv, out.k = a.s;
       out.a = a.weights[i], out.lda = a.s;
       out.b = a.v[i], out.ldb = a.ldv;
-      out.c = a.out[i], out.ldc = a.dv;
+      out.c = a.out[i], out.ldc = a.ldo;
       sgemm_this_thread(out);
     }
   });

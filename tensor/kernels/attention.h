@@ -22,11 +22,12 @@ struct AttentionArgs {
   float scale = 1.0f;
   // Per problem i: q[i] (t, dh), k[i] (s, dh), v[i] (s, dv) with row strides
   // ldq, ldk, ldv (unit stride along a row); mask[i] (t, s) contiguous, or
-  // mask == nullptr for none; weights[i] (t, s) and out[i] (t, dv) contiguous.
+  // mask == nullptr for none; weights[i] (t, s) contiguous; out[i] (t, dv) with
+  // row stride ldo.
   const float* const* q = nullptr;
   const float* const* k = nullptr;
   const float* const* v = nullptr;
-  int64_t ldq = 0, ldk = 0, ldv = 0;
+  int64_t ldq = 0, ldk = 0, ldv = 0, ldo = 0;
   const float* const* mask = nullptr;
   float* const* weights = nullptr;
   float* const* out = nullptr;
