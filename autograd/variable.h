@@ -131,7 +131,7 @@ class Variable {
 //
 //   Variable tanh(const Variable& x) {
 //     Tensor y = tanh(x.value());
-//     return record("tanh", y, {x}, [y](const Tensor& grad) {
+//     return record("tanh", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
 //       return Grads{grad * (1.0f - y * y)};  // d tanh(x)/dx = 1 - tanh(x)^2
 //     });
 //   }
