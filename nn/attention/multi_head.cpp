@@ -114,7 +114,8 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   // Inference without relative positions or active dropout: one kernel from
   // the scores to the weighted values (tensor/kernels/attention.h).
   const bool dropping = attn_dropout && attn_dropout->is_training();
-  if (!relative && !dropping && !(grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))) {
+  if (!relative && !dropping &&
+      !(grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))) {
     AttentionResult r = attention(q.value(), k.value(), v.value(), mask, 1.0f / std::sqrt(float(Dh)));
     return {out_proj->forward(detail::merge_heads(r.output)), r.weights};
   }

@@ -157,7 +157,8 @@ TEST_CASE("matmul passes gradcheck with broadcast batch dims") {
                   {randn_({2, 3, 4}, 27), randn_({4, 5}, 28)}));
   CHECK(gradcheck([](const Vars& v) { return matmul(transpose(v[0], 1, 2), v[1]); },
                   {randn_({2, 4, 3}, 27), randn_({4, 5}, 28)}));
-  CHECK(gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 27), randn_({4}, 28)}));
+  CHECK(
+      gradcheck([](const Vars& v) { return matmul(v[0], v[1]); }, {randn_({2, 3, 4}, 27), randn_({4}, 28)}));
 }
 
 TEST_CASE("matmul passes gradcheck with transposed operands") {
