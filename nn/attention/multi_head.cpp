@@ -111,16 +111,14 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   const int64_t S = k.size(2);
   Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");
 
-  // Inference without relative positions or active dropout: one kernel from
-  // the scores to the weighted values (tensor/kernels/attention.h).
-  const bool dropping = attn_dropout && attn_dropout->is_training();
-  if (!relative && !dropping &&
-      !(grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad()))) {
-    AttentionResult r = attention(q.value(), k.value(), v.value(), mask, 1.0f / std::sqrt(float(Dh)));
-    return {out_proj->forward(detail::merge_heads(r.output)), r.weights};
+  // Without relative positions or active dropout, each head is plain scaled
+  // dot-product attention (one kernel when nothing records).
+  if (!relative && !(attn_dropout && attn_dropout->is_training())) {
+    Attention heads = scaled_dot_product_attention(q, k, v, mask);
+    return {out_proj->forward(detail::merge_heads(heads.output)), heads.weights};
   }
   // (B, H, T, Dh)(B, H, Dh, S) -> (B, H, T, S), plus q_i . a^K_ij with relative
-  // positions; 1/sqrt(Dh) scales q, T*Dh numbers, rather than the T*S scores.
+  // positions, and the dropped weights times v (plus their a^V_ij terms).
   q = q * (1.0f / std::sqrt(float(Dh)));
   Variable scores = matmul(q, transpose(k, -2, -1));
   if (relative) scores = scores + relative->key_scores(q, S, past);
