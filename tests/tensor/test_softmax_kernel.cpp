@@ -188,9 +188,9 @@ TEST_CASE("empty inputs (no rows, or rows of length 0) write nothing") {
 
 TEST_CASE("short rows, in groups or in registers, match the naive twins on the streaming path too") {
   // >= 8 MiB: rows of whole vectors stream; 8195 rows leave a partial group of
-  // 4. Rows of 256 floats go in groups, 64, 24 and 17 (a partial last vector)
-  // are held in registers.
-  for (int64_t n : {256, 64, 24, 17}) {
+  // 4. Rows of 257 floats go in groups, 256 too with AVX2 (in registers with
+  // AVX-512); 64, 24 and 17 (a partial last vector) are held in registers.
+  for (int64_t n : {257, 256, 64, 24, 17}) {
     CAPTURE(n);
     const int64_t rows = 8195 * 256 / n;
     auto x = random_logits(rows * n, 10.0f, 5);
