@@ -67,13 +67,10 @@ void Node::release() {
 // ------------------------------------------------------------- recording
 namespace {
 
-// Edges to what each input's gradient feeds, or nullptr when no input needs one
+// Edges to what each input's gradient feeds, or none when no input needs one
 // (then nothing is recorded).
 std::vector<detail::Edge> edges_to(const std::vector<Variable>& inputs) {
-  if (!t_grad_enabled) return {};
-  bool needs_grad = false;
-  for (const Variable& input : inputs) needs_grad = needs_grad || input.requires_grad();
-  if (!needs_grad) return {};
+  if (!would_record(inputs)) return {};
   std::vector<detail::Edge> edges(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
     const auto& impl = inputs[i].impl();
@@ -90,6 +87,13 @@ std::vector<detail::Edge> edges_to(const std::vector<Variable>& inputs) {
 }
 
 }  // namespace
+
+bool would_record(const std::vector<Variable>& inputs) {
+  if (!t_grad_enabled) return false;
+  for (const Variable& input : inputs)
+    if (input.requires_grad()) return true;
+  return false;
+}
 
 Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward) {
   uint64_t sequence = detail::next_sequence();

@@ -136,6 +136,10 @@ class Variable {
 //     });
 //   }
 Variable record(const char* op, Tensor value, std::vector<Variable> inputs, BackwardFn backward);
+// Whether record() with these inputs would make a Node: grad mode is on and
+// some input requires a gradient. Ops with a faster path for inference (one
+// kernel instead of the ops autograd would record) ask this first.
+bool would_record(const std::vector<Variable>& inputs);
 // The same for an op whose outputs are the pieces of one tensor of `shape`
 // along `dim` (unbind): one Node for all of them, whose backward receives the
 // gradient of the whole, the pieces' gradients stacked in place (zeros for a

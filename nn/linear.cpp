@@ -8,9 +8,8 @@ namespace heed::nn {
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
   // x: (..., in) @ weight^T: (in, out) -> (..., out); matmul reads the
   // transposed view as a transposed operand.
-  const bool records = grad_enabled() && (x.requires_grad() || weight.requires_grad() ||
-                                          (bias.defined() && bias.requires_grad()));
-  if (!records && bias.defined()) {  // inference: the bias goes into the fresh product in place
+  if (bias.defined() &&
+      !would_record({x, weight, bias})) {  // inference: the bias goes into the fresh product in place
     Tensor y = matmul(x.value(), transpose(weight.value(), 0, 1));
     add_(y, bias.value());
     return y;

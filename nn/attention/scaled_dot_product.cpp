@@ -22,9 +22,8 @@ Attention scaled_dot_product_attention(const Variable& q, const Variable& k, con
              " but values of shape ", v.shape(), "; keys and values need one row per position");
   // Nothing to record (inference, or constants only): one kernel does it all,
   // the (..., T, S) block in cache from the scores to the product with v.
-  const bool records = grad_enabled() && (q.requires_grad() || k.requires_grad() || v.requires_grad());
   auto lead = [](const Variable& x) { return std::vector<int64_t>(x.shape().begin(), x.shape().end() - 2); };
-  if (!records && lead(q) == lead(k) && lead(q) == lead(v)) {
+  if (!would_record({q, k, v}) && lead(q) == lead(k) && lead(q) == lead(v)) {
     AttentionResult r = attention(q.value(), k.value(), v.value(), mask, 1.0f / std::sqrt(float(q.size(-1))));
     return {r.output, r.weights};
   }
