@@ -28,6 +28,7 @@
 #include "nn/rnn.h"
 #include "nn/schedule.h"
 #include "nn/sequential.h"
+#include "nn/transformer.h"
 #include "nn/unary_module.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
