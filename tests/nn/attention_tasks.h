@@ -1,5 +1,6 @@
-// Tasks that attention solves, shared by the learning tests (test_attention_learning.cpp)
-// and make bench (bench_attention.cpp):
+// Tasks that attention solves, shared by the learning tests (test_attention_learning.cpp),
+// the generation tests (test_generate.cpp, through AttentionSeq2Seq::make_decoder) and
+// make bench (bench_attention.cpp):
 //
 //  - reversal of length-12 sequences by a GRU encoder-decoder whose decoder
 //    attends to the encoder's outputs at every step (Bahdanau, Luong dot or
