@@ -437,10 +437,9 @@ class TransformerDecoding : public Decoder {
 
 }  // namespace
 
-std::unique_ptr<Decoder> Seq2SeqTransformer::start_decoding(const Tensor& source,
-                                                            const Tensor& source_padding) {
-  HEED_CHECK(source.dim() == 2, describe(), ": start_decoding expects source ids (B, S), got ",
-             source.shape());
+std::unique_ptr<Decoder> Seq2SeqTransformer::make_decoder(const Tensor& source,
+                                                          const Tensor& source_padding) {
+  HEED_CHECK(source.dim() == 2, describe(), ": make_decoder expects source ids (B, S), got ", source.shape());
   return std::make_unique<TransformerDecoding>(*this, source, source_padding);
 }
 

@@ -33,7 +33,7 @@
 //    bias, `output_bias`; untied, it is the Linear `output_proj`.
 //  - The model's target self-attention is always causal: a decoder that sees
 //    the target's future has nothing to learn.
-//  - Decoding with caches (Seq2SeqTransformer::start_decoding) runs the encoder
+//  - Decoding with caches (Seq2SeqTransformer::make_decoder) runs the encoder
 //    once, projects the memory's cross-attention keys and values once per
 //    layer, and each step feeds one symbol per hypothesis through the layers,
 //    appending its self-attention keys and values to each layer's KVCache.
@@ -227,7 +227,7 @@ class Seq2SeqTransformer : public Module {
   // one symbol per hypothesis through the decoder and returns log-softmax
   // scores (N, V). Call eval() first (dropout would otherwise stay on); the
   // model must outlive the Decoder.
-  std::unique_ptr<Decoder> start_decoding(const Tensor& source, const Tensor& source_padding = {});
+  std::unique_ptr<Decoder> make_decoder(const Tensor& source, const Tensor& source_padding = {});
 
   std::string describe() const override;
   const Seq2SeqTransformerOptions& options() const { return options_; }

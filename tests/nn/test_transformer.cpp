@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "nn/generate.h"
 #include "nn/loss.h"
 #include "nn/transformer.h"
 #include "tests/nn/layer_check.h"
@@ -379,7 +380,7 @@ TEST_CASE("with the key/value caches, each decoding step equals a full re-run on
       const int64_t B = 3, S = 5, T = 6;
       Tensor source = ids(B, S, 11, 42), target = ids(B, T, 13, 43);
       Tensor padding = nn::key_padding_mask({5, 2, 4}, S);
-      std::unique_ptr<nn::Decoder> decoder = model.start_decoding(source, padding);
+      std::unique_ptr<nn::Decoder> decoder = model.make_decoder(source, padding);
       for (int64_t t = 0; t < T; ++t) {
         Tensor step = decoder->step(contiguous(select(target, 1, t)));                      // (B, V)
         Tensor full = model.forward(source, narrow(target, 1, 0, t + 1), padding).value();  // (B, t + 1, V)
@@ -403,7 +404,7 @@ TEST_CASE("reorder follows the surviving hypotheses: steps after it equal a full
   model.eval();
   Tensor source = ids(3, 4, 11, 52), target = ids(3, 5, 13, 53);
   Tensor padding = nn::key_padding_mask({4, 3, 2}, 4);
-  std::unique_ptr<nn::Decoder> decoder = model.start_decoding(source, padding);
+  std::unique_ptr<nn::Decoder> decoder = model.make_decoder(source, padding);
   decoder->step(contiguous(select(target, 1, 0)));
   decoder->step(contiguous(select(target, 1, 1)));
   const std::vector<int64_t> rows{2, 0, 0, 1};  // a row may repeat, N may change
@@ -417,6 +418,8 @@ TEST_CASE("reorder follows the surviving hypotheses: steps after it equal a full
     CHECK(max_abs_diff(step, log_softmax(contiguous(select(full, 1, t)), -1)) < 1e-5f);
   }
   CHECK_THROWS_AS(decoder->reorder({4}), Error);
+  decoder->reorder({});  // every hypothesis finished: nothing left to carry
+  CHECK(decoder->step(Tensor(zeros({0}))).shape() == Shape{0, 13});
 }
 
 TEST_CASE("the decoder layer's cached memory gives the cross-attention of the full pass") {
@@ -444,4 +447,74 @@ TEST_CASE("bad shapes and options are a heed::Error naming the layer") {
   CHECK_THROWS_WITH_AS(dec.forward(randn_({2, 3, 4}, 1), randn_({3, 3, 4}, 2)),
                        doctest::Contains("expected memory (2, S, 4)"), Error);
   CHECK_THROWS_AS(nn::Seq2SeqTransformer({.src_vocab = 0, .tgt_vocab = 3, .d_model = 4, .nhead = 2}), Error);
+}
+
+TEST_CASE(
+    "greedy search through the caches emits what argmax over full re-runs emits, eos rows leaving the "
+    "batch") {
+  const int64_t V = 8, eos = 1, start = V;  // the start symbol is one past the outputs' 8
+  nn::Seq2SeqTransformer model({.src_vocab = 8,
+                                .tgt_vocab = V + 1,
+                                .d_model = 16,
+                                .nhead = 2,
+                                .num_encoder_layers = 1,
+                                .num_decoder_layers = 2,
+                                .dim_feedforward = 32,
+                                .positions = nn::Positions::relative,
+                                .max_relative_distance = 2,
+                                .seed = 71});
+  model.eval();
+  const int64_t B = 6;
+  Tensor source = ids(B, 5, 8, 72), padding = nn::key_padding_mask({5, 4, 3, 5, 1, 2}, 5);
+  std::unique_ptr<nn::Decoder> decoder = model.make_decoder(source, padding);
+  std::vector<nn::Hypothesis> got = nn::greedy_search(
+      *decoder, B, {.max_new_tokens = 7, .decoder_start_token_id = start, .eos_token_id = eos});
+  int64_t stopped = 0;
+  for (int64_t b = 0; b < B; ++b) {
+    Tensor src = narrow(source, 0, b, 1), pad = narrow(padding, 0, b, 1);
+    std::vector<float> fed{float(start)};
+    std::vector<int64_t> expected;
+    while (int64_t(expected.size()) < 7 && (expected.empty() || expected.back() != eos)) {
+      Tensor logits = model.forward(src, from_vector(fed, {1, int64_t(fed.size())}), pad).value();
+      int64_t next = int64_t(argmax(select(select(logits, 0, 0), 0, int64_t(fed.size()) - 1), -1).item());
+      expected.push_back(next);
+      fed.push_back(float(next));
+    }
+    CHECK(got[b].tokens == expected);
+    stopped += expected.back() == eos;
+  }
+  CHECK(stopped > 0);  // some rows did leave the batch early
+}
+
+TEST_CASE("beam search with one beam equals greedy search for the Transformer") {
+  nn::Seq2SeqTransformer model({.src_vocab = 8,
+                                .tgt_vocab = 9,
+                                .d_model = 16,
+                                .nhead = 2,
+                                .num_encoder_layers = 1,
+                                .num_decoder_layers = 1,
+                                .dim_feedforward = 32,
+                                .norm_first = true,
+                                .seed = 81});
+  model.eval();
+  Tensor source = ids(4, 6, 8, 82);
+  auto greedy = model.make_decoder(source);
+  std::vector<nn::Hypothesis> g =
+      nn::greedy_search(*greedy, 4, {.max_new_tokens = 6, .decoder_start_token_id = 8, .eos_token_id = 2});
+  auto beam = model.make_decoder(source);
+  std::vector<std::vector<nn::Hypothesis>> b = nn::beam_search(
+      *beam, 4, {.num_beams = 1, .max_new_tokens = 6, .decoder_start_token_id = 8, .eos_token_id = 2});
+  for (int64_t i = 0; i < 4; ++i) {
+    CHECK(b[i][0].tokens == g[i].tokens);
+    CHECK(b[i][0].log_prob == doctest::Approx(g[i].log_prob).epsilon(1e-5));
+  }
+  // A wider beam finds a sequence at least as likely under length_penalty 0.
+  auto wide = model.make_decoder(source);
+  std::vector<std::vector<nn::Hypothesis>> w = nn::beam_search(*wide, 4,
+                                                               {.num_beams = 4,
+                                                                .max_new_tokens = 6,
+                                                                .decoder_start_token_id = 8,
+                                                                .eos_token_id = 2,
+                                                                .length_penalty = 0.0f});
+  for (int64_t i = 0; i < 4; ++i) CHECK(w[i][0].log_prob >= g[i].log_prob - 1e-5);
 }

@@ -1,6 +1,6 @@
 // The Transformer learns copy, reverse and sort of length-10 sequences over 10
 // symbols to 100% exact match on held-out sequences, decoded greedily through
-// its key/value caches (start_decoding, one argmax per step).
+// its key/value caches (make_decoder and greedy_search).
 //
 // Each run is seeded and fixed: Adam for a set number of steps with a cosine
 // decay of the learning rate to 0, batches of 64 from one generator, then
@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "nn/generate.h"
 #include "nn/loss.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
@@ -50,14 +51,10 @@ Tensor shifted(const Tensor& target) {
 
 // Greedy decoding through the caches: (B, 10) -> (B, 10).
 Tensor greedy(nn::Seq2SeqTransformer& model, const Tensor& source) {
-  std::unique_ptr<nn::Decoder> decoder = model.start_decoding(source);
-  Tensor symbol = full({source.size(0)}, float(kStart));
-  std::vector<Tensor> out;
-  for (int64_t t = 0; t < kLength; ++t) {
-    symbol = argmax(decoder->step(symbol), -1);  // (B,)
-    out.push_back(reshape(symbol, {source.size(0), 1}));
-  }
-  return cat(out, 1);
+  std::unique_ptr<nn::Decoder> decoder = model.make_decoder(source);
+  return nn::to_tensor(nn::greedy_search(*decoder, source.size(0),
+                                         {.max_new_tokens = kLength, .decoder_start_token_id = kStart}),
+                       -1.0f);
 }
 
 // The fraction of sequences decoded exactly right.
