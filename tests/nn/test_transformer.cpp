@@ -518,3 +518,17 @@ TEST_CASE("beam search with one beam equals greedy search for the Transformer") 
                                                                 .length_penalty = 0.0f});
   for (int64_t i = 0; i < 4; ++i) CHECK(w[i][0].log_prob >= g[i].log_prob - 1e-5);
 }
+
+TEST_CASE("dropout acts in training only: two training passes differ, evaluation passes agree") {
+  nn::TransformerDecoderLayer layer(
+      {.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.5f, .seed = 91});
+  CHECK(layer.dropout != nullptr);
+  CHECK(layer.dropout3 != nullptr);
+  Tensor tgt = randn_({2, 3, 8}, 92), memory = randn_({2, 4, 8}, 93);
+  auto run = [&] { return layer.forward(tgt, memory, {.causal = true}).value(); };
+  CHECK(max_abs_diff(run(), run()) > 1e-3f);
+  layer.eval();
+  CHECK(max_abs_diff(run(), run()) == 0.0f);
+  nn::TransformerEncoderLayer plain({.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f});
+  CHECK(plain.dropout == nullptr);  // p = 0 registers no Dropout at all
+}
