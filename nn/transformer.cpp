@@ -45,11 +45,15 @@ Variable drop(const std::shared_ptr<Dropout>& d, const Variable& x) { return d ?
 
 // x: (B, T, D) -> linear2(dropout(act(linear1(x)))): (B, T, D), each linear one
 // matmul over the B*T rows.
+// With relu the dropout goes first: dropout scales by 0 or 1/(1-p) >= 0, so
+// relu(dropout(h)) is dropout(relu(h)) bit for bit, but then relu's output,
+// which its backward keeps, is also linear2's input, which linear2 keeps: one
+// (B, T, dim_feedforward) tensor held for the backward instead of two.
 Variable feed_forward(const TransformerLayerOptions& o, Linear& linear1, Linear& linear2,
                       const std::shared_ptr<Dropout>& dropout, const Variable& x) {
   Variable h = linear1.forward(x);  // (B, T, dim_feedforward)
-  h = o.activation == Activation::gelu ? gelu(h) : relu(h);
-  return linear2.forward(drop(dropout, h));
+  h = o.activation == Activation::gelu ? drop(dropout, gelu(h)) : relu(drop(dropout, h));
+  return linear2.forward(h);
 }
 
 std::string layer_describe(const char* type, const TransformerLayerOptions& o) {

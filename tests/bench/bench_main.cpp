@@ -1,10 +1,13 @@
 // `make bench`: every kernel figure as a median after warm-up, for 1 and 2
 // threads, next to this machine's own FMA peak and copy bandwidth; then the
 // cost of recording ops, what recurrent graphs hold and cost, attention's
-// workloads, and the time the training tests take. `heed_bench training`,
-// `heed_bench graph` and `heed_bench attention` run one part alone.
+// workloads, the time the training tests take, and Transformer training
+// steps. `heed_bench training`, `graph`, `attention` and `transformer` run one
+// part alone.
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/simd.h"
@@ -15,6 +18,10 @@ int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (std::strcmp(only, "training") == 0) {
     bench::bench_training();
+    return 0;
+  }
+  if (std::strcmp(only, "transformer") == 0) {
+    bench::bench_transformer();
     return 0;
   }
   if (std::strcmp(only, "graph") == 0 || std::strcmp(only, "attention") == 0) {
@@ -56,4 +63,7 @@ int main(int argc, char** argv) {
   bench::bench_attention(one_thread);
   set_num_threads(all_threads);
   bench::bench_training();
+  // A fresh process, so the peak RSS it reports is the Transformer's own.
+  std::fflush(stdout);
+  if (std::system((std::string(argv[0]) + " transformer").c_str()) != 0) return 1;
 }
