@@ -49,5 +49,6 @@ void bench_autograd();                         // bench_autograd.cpp
 void bench_graph();                            // bench_graph.cpp
 void bench_attention(const Peak& one_thread);  // bench_attention.cpp
 void bench_training();                         // bench_training.cpp
+void bench_fused(const Peak& one_thread);      // bench_fused.cpp
 
 }  // namespace heed::bench
