@@ -43,6 +43,13 @@ Band band_of(const FlashAttentionArgs& a) { return {a.t, a.s, a.left, a.right}; 
 int64_t block_q(const FlashAttentionArgs& a) { return a.block_q > 0 ? a.block_q : kFlashBlockQ; }
 int64_t block_k(const FlashAttentionArgs& a) { return a.block_k > 0 ? a.block_k : kFlashBlockK; }
 
+// Tasks per chunk so that a chunk is worth waking a thread for (~1 MFLOP): tiny
+// problems (tests, gradcheck) stay on the calling thread. Chunking never changes
+// a task's arithmetic, so results stay the same for any thread count.
+int64_t grain(int64_t flop_per_task) {
+  return std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, flop_per_task));
+}
+
 // Row j0 .. j0 + n of the scores of query i: hidden keys -> -inf.
 void hide(float* row, int64_t n, int64_t j0, int64_t first, int64_t last, const float* pad) {
   for (int64_t c = 0; c < n; ++c) {
@@ -125,7 +132,7 @@ void flash_attention_forward(const FlashAttentionArgs& a) {
   if (a.batch <= 0 || a.t <= 0) return;
   const Band band = band_of(a);
   const int64_t Br = block_q(a), Bc = block_k(a), blocks = (a.t + Br - 1) / Br;
-  parallel_for(a.batch * blocks, 1, [&](int64_t begin, int64_t end) {
+  parallel_for(a.batch * blocks, grain(4 * Br * a.s * (a.dh + a.dv)), [&](int64_t begin, int64_t end) {
     // This thread's tiles: scaled q (Br, Dh), scores (Br, Bc), output (Br, Dv).
     std::vector<float> qs(static_cast<size_t>(Br * a.dh)), sc(static_cast<size_t>(Br * Bc)),
         acc(static_cast<size_t>(Br * a.dv)), m(static_cast<size_t>(Br)), l(static_cast<size_t>(Br));
@@ -177,7 +184,7 @@ void flash_attention_backward(const FlashAttentionArgs& a) {
   if (a.batch <= 0) return;
   const Band band = band_of(a);
   const int64_t Br = block_q(a), Bc = block_k(a);
-  parallel_for(a.batch, 1, [&](int64_t begin, int64_t end) {
+  parallel_for(a.batch, grain(8 * a.t * a.s * (a.dh + a.dv)), [&](int64_t begin, int64_t end) {
     // Scaled q (T, Dh) and D (T,) of the problem; tiles p and dp (Br, Bc); the
     // key block's dk (Bc, Dh) and dv (Bc, Dv).
     std::vector<float> qs(static_cast<size_t>(a.t * a.dh)), d(static_cast<size_t>(a.t)),
