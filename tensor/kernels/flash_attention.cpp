@@ -50,12 +50,15 @@ int64_t grain(int64_t flop_per_task) {
   return std::max<int64_t>(1, (int64_t{1} << 20) / std::max<int64_t>(1, flop_per_task));
 }
 
-// Row j0 .. j0 + n of the scores of query i: hidden keys -> -inf.
+// Row j0 .. j0 + n of the scores of query i: hidden keys -> -inf. Most tiles
+// lie inside the band and have no padding: then nothing is touched.
 void hide(float* row, int64_t n, int64_t j0, int64_t first, int64_t last, const float* pad) {
-  for (int64_t c = 0; c < n; ++c) {
-    const int64_t j = j0 + c;
-    if (j < first || j > last || (pad && pad[j] != 0.0f)) row[c] = -kInf;
-  }
+  const int64_t lo = std::clamp<int64_t>(first - j0, 0, n), hi = std::clamp<int64_t>(last - j0 + 1, lo, n);
+  std::fill(row, row + lo, -kInf);
+  std::fill(row + hi, row + n, -kInf);
+  if (pad)
+    for (int64_t c = lo; c < hi; ++c)
+      if (pad[j0 + c] != 0.0f) row[c] = -kInf;
 }
 
 float row_max(const float* x, int64_t n) {
