@@ -111,10 +111,10 @@ TEST_CASE("flash attention: tile sizes change the result by rounding only") {
   Tensor pad = some_padding(P, S, 10);
   for (Band band : {Band{-1, -1}, Band{-1, 0}, Band{10, 2}}) {
     Run want = run(true, q, k, v, g, pad, band);
-    for (auto [br, bc] :
+    for (std::pair<int64_t, int64_t> tiles :
          {std::pair<int64_t, int64_t>{1, 1}, {3, 17}, {16, 8}, {64, 64}, {128, 32}, {200, 200}}) {
-      INFO("tiles ", br, " x ", bc, " band ", band.left, " ", band.right);
-      check_runs(run(false, q, k, v, g, pad, band, br, bc), want);
+      INFO("tiles ", tiles.first, " x ", tiles.second, " band ", band.left, " ", band.right);
+      check_runs(run(false, q, k, v, g, pad, band, tiles.first, tiles.second), want);
     }
   }
 }
