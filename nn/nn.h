@@ -11,6 +11,7 @@
 #include "nn/activation.h"
 #include "nn/attention/bahdanau.h"
 #include "nn/attention/focus.h"
+#include "nn/attention/fused.h"
 #include "nn/attention/luong.h"
 #include "nn/attention/multi_head.h"
 #include "nn/attention/positions.h"
