@@ -225,8 +225,9 @@ class Seq2SeqTransformer : public Module {
   // The incremental decoder greedy and beam search drive (nn/generate.h):
   // encodes source (B, S) once, without recording a graph; each step() runs
   // one symbol per hypothesis through the decoder and returns log-softmax
-  // scores (N, V). Call eval() first (dropout would otherwise stay on); the
-  // model must outlive the Decoder.
+  // scores (N, V). The start symbol is embedded like any other, so it must be
+  // a row of tgt_embed (e.g. tgt_vocab = symbols + 1, start = symbols). Call
+  // eval() first (dropout would otherwise stay on); the model must outlive the Decoder.
   std::unique_ptr<Decoder> make_decoder(const Tensor& source, const Tensor& source_padding = {});
 
   std::string describe() const override;
