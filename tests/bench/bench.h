@@ -49,11 +49,8 @@ void bench_softmax(const Peak& peak);          // bench_softmax.cpp
 void bench_autograd();                         // bench_autograd.cpp
 void bench_graph();                            // bench_graph.cpp
 void bench_attention(const Peak& one_thread);  // bench_attention.cpp
-void bench_training();                         // bench_training.cpp
-<<<<<<< HEAD
-void bench_transformer();                      // bench_transformer.cpp: run as its own process
-=======
 void bench_fused(const Peak& one_thread);      // bench_fused.cpp
->>>>>>> fused
+void bench_training();                         // bench_training.cpp
+void bench_transformer();                      // bench_transformer.cpp: run as its own process
 
 }  // namespace heed::bench
