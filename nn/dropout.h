@@ -34,6 +34,9 @@ class Dropout : public UnaryModule {
   std::string describe() const override;
 
   const DropoutOptions& options() const { return options_; }
+  // The stream each forward draws its mask's seed from (one next_u64()); a
+  // kernel that drops inside itself (fused attention) draws from it likewise.
+  Generator& generator() { return gen_; }
 
  private:
   DropoutOptions options_;

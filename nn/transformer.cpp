@@ -3,6 +3,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "nn/attention/fused.h"
 #include "nn/attention/scaled_dot_product.h"
 
 namespace heed::nn {
@@ -25,6 +26,8 @@ void check_layer_options(const TransformerLayerOptions& o, const char* layer) {
              " must split into nhead ", o.nhead, " equal heads");
   HEED_CHECK(o.dim_feedforward > 0, layer, ": dim_feedforward must be positive, got ", o.dim_feedforward);
   HEED_CHECK(o.dropout >= 0.0f && o.dropout < 1.0f, layer, ": dropout must lie in [0, 1), got ", o.dropout);
+  HEED_CHECK(!o.fused || !o.relative_positions, layer,
+             ": fused attention cannot take relative_positions (they act on the weights it never makes)");
 }
 
 std::shared_ptr<Linear> make_linear(int64_t in, int64_t out, bool bias, Generator& gen) {
@@ -60,6 +63,7 @@ std::string layer_describe(const char* type, const TransformerLayerOptions& o) {
   std::string extra;
   if (o.rotary) extra += ", rotary=true";
   if (o.relative_positions) extra += detail::concat(", relative_positions=", *o.relative_positions);
+  if (o.fused) extra += ", fused=true";
   return detail::concat(type, "(d_model=", o.d_model, ", nhead=", o.nhead,
                         ", dim_feedforward=", o.dim_feedforward, ", dropout=", o.dropout,
                         ", activation=", o.activation == Activation::gelu ? "gelu" : "relu",
@@ -72,7 +76,8 @@ MultiHeadAttentionOptions self_attention_options(const TransformerLayerOptions& 
           .dropout = o.dropout,
           .bias = o.bias,
           .rotary = o.rotary,
-          .relative_positions = o.relative_positions};
+          .relative_positions = o.relative_positions,
+          .fused = o.fused};
 }
 
 }  // namespace
@@ -145,11 +150,12 @@ void TransformerDecoderLayer::build(Generator& gen) {
   self_attn =
       register_module("self_attn", std::make_shared<MultiHeadAttention>(self_attention_options(o), gen));
   multihead_attn = register_module(
-      "multihead_attn",
-      std::make_shared<MultiHeadAttention>(
-          MultiHeadAttentionOptions{
-              .embed_dim = o.d_model, .num_heads = o.nhead, .dropout = o.dropout, .bias = o.bias},
-          gen));
+      "multihead_attn", std::make_shared<MultiHeadAttention>(MultiHeadAttentionOptions{.embed_dim = o.d_model,
+                                                                                       .num_heads = o.nhead,
+                                                                                       .dropout = o.dropout,
+                                                                                       .bias = o.bias,
+                                                                                       .fused = o.fused},
+                                                             gen));
   linear1 = register_module("linear1", make_linear(o.d_model, o.dim_feedforward, o.bias, gen));
   if ((dropout = make_dropout(o, gen))) register_module("dropout", dropout);
   linear2 = register_module("linear2", make_linear(o.dim_feedforward, o.d_model, o.bias, gen));
@@ -170,8 +176,8 @@ void TransformerDecoderLayer::cache_memory(const Variable& memory, TransformerDe
 }
 
 // y: (B, T, D) attends to the memory: (B, T, D). From a cache, only the
-// queries are projected; the rest is MultiHeadAttention's plain path (cross-
-// attention has no positions), so both give the same numbers.
+// queries are projected; the rest is MultiHeadAttention's path (plain or fused;
+// cross-attention has no positions), so both give the same numbers.
 Variable TransformerDecoderLayer::cross_attend(const Variable& y, const Variable& memory,
                                                const AttentionMasks& memory_masks,
                                                TransformerDecoderLayerCache* cache) {
@@ -182,6 +188,13 @@ Variable TransformerDecoderLayer::cross_attend(const Variable& y, const Variable
   HEED_CHECK(cache->memory_k.size(0) == B, describe(), ": the cached memory has ", cache->memory_k.size(0),
              " rows, the target ", B);
   Variable q = detail::split_heads(multihead_attn->q_proj->forward(y), options_.nhead);  // (B, H, T, Dh)
+  if (options_.fused) {  // no dropout here: a training forward took the path above
+    HEED_CHECK(!memory_masks.attn.defined(), describe(),
+               ": fused attention takes key_padding and causal memory masks, not an attn mask");
+    Variable out = fused_attention(q, cache->memory_k, cache->memory_v,
+                                   {.causal = memory_masks.causal, .key_padding = memory_masks.key_padding});
+    return multihead_attn->out_proj->forward(detail::merge_heads(out));
+  }
   Tensor mask = detail::combine_masks(memory_masks, B, T, S, "TransformerDecoderLayer");
   Attention heads = scaled_dot_product_attention(q, cache->memory_k, cache->memory_v, mask);
   return multihead_attn->out_proj->forward(detail::merge_heads(heads.output));
@@ -326,7 +339,8 @@ Seq2SeqTransformer::Seq2SeqTransformer(const Seq2SeqTransformerOptions& options)
                                 .layer_norm_eps = o.layer_norm_eps,
                                 .norm_first = o.norm_first,
                                 .bias = o.bias,
-                                .rotary = o.positions == Positions::rotary};
+                                .rotary = o.positions == Positions::rotary,
+                                .fused = o.fused};
   if (o.positions == Positions::relative) layer.relative_positions = o.max_relative_distance;
   encoder = register_module(
       "encoder",
@@ -383,7 +397,8 @@ std::string Seq2SeqTransformer::describe() const {
   return detail::concat("Seq2SeqTransformer(src_vocab=", o.src_vocab, ", tgt_vocab=", o.tgt_vocab,
                         ", d_model=", o.d_model, ", nhead=", o.nhead, ", layers=", o.num_encoder_layers, "+",
                         o.num_decoder_layers, ", positions=", positions[int(o.positions)],
-                        ", tie_weights=", o.tie_weights ? "true" : "false", ")");
+                        ", tie_weights=", o.tie_weights ? "true" : "false", o.fused ? ", fused=true" : "",
+                        ")");
 }
 
 // ------------------------------------------------------------- decoding

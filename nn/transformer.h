@@ -33,6 +33,15 @@
 //    bias, `output_bias`; untied, it is the Linear `output_proj`.
 //  - The model's target self-attention is always causal: a decoder that sees
 //    the target's future has nothing to learn.
+//  - fused = true puts every attention of the layers (or of the model) on
+//    MultiHeadAttention's fused path (nn/attention/fused.h): no (B, H, T, S)
+//    weights are kept for the backward, attention dropout runs inside the kernel
+//    with the very mask the plain path draws, so with the same seeds both give
+//    the same numbers up to rounding. The model's masks (causal, key padding)
+//    are what the kernel takes; an attn mask handed to a layer is an error, and
+//    relative positions cannot be fused. Decoding with caches goes through the
+//    fused op too (the cached cross-attention included), for the same numbers
+//    as a full fused pass.
 //  - Decoding with caches (Seq2SeqTransformer::make_decoder) runs the encoder
 //    once, projects the memory's cross-attention keys and values once per
 //    layer, and each step feeds one symbol per hypothesis through the layers,
@@ -71,6 +80,9 @@ struct TransformerLayerOptions {
   // Positions inside the self-attention (MultiHeadAttentionOptions' two).
   bool rotary = false;
   std::optional<int64_t> relative_positions = std::nullopt;
+  // Every attention through the fused kernel (MultiHeadAttentionOptions::fused):
+  // memory O(T d) per head; takes causal and key_padding masks, not attn ones.
+  bool fused = false;
   std::optional<uint64_t> seed = std::nullopt;  // else the default generator
 };
 using TransformerEncoderLayerOptions = TransformerLayerOptions;
@@ -201,6 +213,7 @@ struct Seq2SeqTransformerOptions {
   int64_t max_relative_distance = 16;  // k of Positions::relative
   bool tie_weights = false;            // the output projection reuses tgt_embed's weight
   int64_t padding_idx = -1;            // the embeddings' padding row, or -1
+  bool fused = false;  // every attention fused (TransformerLayerOptions::fused); not with relative
   std::optional<uint64_t> seed = std::nullopt;
 };
 

@@ -38,6 +38,7 @@ Problems check(const char* op, const Tensor& q, const Tensor& k, const Tensor& v
     HEED_CHECK(o.key_padding.shape() == Shape({n, p.S}), op, ": key_padding must be (", n, ", ", p.S,
                ") for q ", q.shape(), " and k ", k.shape(), ", got ", o.key_padding.shape());
   }
+  HEED_CHECK(o.dropout >= 0.0f && o.dropout <= 1.0f, op, ": dropout must be in [0, 1], got ", o.dropout);
   HEED_CHECK(o.block_q >= 0 && o.block_k >= 0, op, ": tile sizes must be >= 1 (0: default), got ", o.block_q,
              " and ", o.block_k);
   return p;
@@ -84,6 +85,7 @@ Layout lay_out(const Tensor& q, const Tensor& k, const Tensor& v, const FlashAtt
   a.batch = p.count, a.t = p.T, a.s = p.S, a.dh = p.Dh, a.dv = p.Dv;
   a.scale = o.scale ? *o.scale : 1.0f / std::sqrt(float(p.Dh));
   a.left = o.left, a.right = o.right, a.block_q = o.block_q, a.block_k = o.block_k;
+  a.dropout = o.dropout, a.seed = o.seed;
   a.q = l.qp.data(), a.k = l.kp.data(), a.v = l.vp.data();
   a.ldq = l.q.stride(-2), a.ldk = l.k.stride(-2), a.ldv = l.v.stride(-2);
   if (o.key_padding.defined()) {

@@ -12,6 +12,13 @@
 // hides, shared by every head of a sequence. A query that sees no key gets
 // output 0 and lse -inf, and no gradient.
 //
+// Dropout (dropout = p > 0): the weights w_ij = exp(s_ij - lse_i) are
+// multiplied by m_ij = [dropout_uniform(seed, (n T + i) S + j) >= p] / (1 - p),
+// n the problem's row-major index over the leading dims; that is the place of
+// w_ij in the (..., T, S) weights, so the mask is what dropout(weights, p, seed)
+// (tensor/random.h) would apply to the explicit weights. lse stays the
+// undropped one; the backward regenerates the mask from the same options.
+//
 // The backward takes what the forward gave and the gradient of the output, and
 // returns the gradients of q, k and v. A 4-D (B, H, T, D) result is a view of
 // (B, T, H, D) memory, as tensor attention() lays it out, so merging heads back
@@ -30,6 +37,8 @@ struct FlashAttentionOptions {
   int64_t left = -1, right = -1;              // the band of visible keys around each query
   Tensor key_padding = {};                    // (N, S), non-zero hides
   int64_t block_q = 0, block_k = 0;           // tile sizes Br, Bc; 0: the kernel's defaults
+  float dropout = 0.0f;                       // p in [0, 1] on the weights; 0: none
+  uint64_t seed = 0;                          // of the dropout mask
 };
 
 struct FlashAttentionResult {

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <mutex>
 
+#include "tensor/kernels/dropout_hash.h"
 #include "tensor/kernels/parallel.h"
 
 namespace heed {
@@ -125,24 +126,12 @@ Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen) {
 }
 
 namespace {
-// MurmurHash3's finalizer: a bijection on 32 bits in which every input bit
-// flips each output bit with probability close to 1/2.
-inline uint32_t fmix32(uint32_t h) {
-  h ^= h >> 16;
-  h *= 0x85ebca6bu;
-  h ^= h >> 13;
-  h *= 0xc2b2ae35u;
-  return h ^ (h >> 16);
-}
-// Written as plain integer arithmetic so the loop below vectorizes.
-inline float hash_uniform(uint32_t s0, uint32_t s1, uint64_t i) {
-  uint32_t h = fmix32(fmix32(uint32_t(i) ^ s0) ^ (uint32_t(i >> 32) + s1));
-  return float(h >> 8) * 0x1p-24f;
-}
+// Shared with the kernels that drop inside a fused loop (tensor/kernels/dropout_hash.h).
+using kernels::dropout_hash_uniform;
 }  // namespace
 
 float dropout_uniform(uint64_t seed, uint64_t i) {
-  return hash_uniform(uint32_t(seed), uint32_t(seed >> 32), i);
+  return dropout_hash_uniform(uint32_t(seed), uint32_t(seed >> 32), i);
 }
 
 Tensor dropout(const Tensor& x, float p, uint64_t seed) {
@@ -155,7 +144,7 @@ Tensor dropout(const Tensor& x, float p, uint64_t seed) {
   float* __restrict dst = y.data();
   kernels::parallel_for(y.numel(), 1 << 15, [=](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i)
-      dst[i] = hash_uniform(s0, s1, uint64_t(i)) >= p ? src[i] * scale : 0.0f;
+      dst[i] = dropout_hash_uniform(s0, s1, uint64_t(i)) >= p ? src[i] * scale : 0.0f;
   });
   return y;
 }

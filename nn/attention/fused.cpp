@@ -5,8 +5,9 @@
 namespace heed::nn {
 
 // Forward: out, lse = flash_attention(q, k, v). Backward (recomputing the
-// weights P from q, k, lse, tile by tile):
-//   dV = Pᵀ dO,  dP = dO Vᵀ,  dS = P * (dP - rowsum(dO * O)),  dQ = scale dS K,  dK = scale dSᵀ Q
+// weights P from q, k, lse, tile by tile, and the dropout mask M from the seed;
+// M = 1 without dropout):
+//   dV = (M * P)ᵀ dO,  dP = M * (dO Vᵀ),  dS = P * (dP - rowsum(dO * O)),  dQ = scale dS K,  dK = scale dSᵀ Q
 Variable fused_attention(const Variable& q, const Variable& k, const Variable& v,
                          const FusedAttentionOptions& options) {
   FlashAttentionOptions flash{.scale = options.scale,
@@ -14,7 +15,9 @@ Variable fused_attention(const Variable& q, const Variable& k, const Variable& v
                               .right = options.causal ? 0 : options.window_right,
                               .key_padding = options.key_padding,
                               .block_q = options.block_q,
-                              .block_k = options.block_k};
+                              .block_k = options.block_k,
+                              .dropout = options.dropout,
+                              .seed = options.seed};
   FlashAttentionResult r = flash_attention(q.value(), k.value(), v.value(), flash);
   return record("fused_attention", r.output, {q, k, v},
                 [q = Saved(q.value(), "its input 0"), k = Saved(k.value(), "its input 1"),

@@ -17,6 +17,15 @@
 // (a negative bound is no bound; causal sets window_right to 0) and j is not
 // padding in key_padding (B, S), non-zero hides, shared by the heads. Key tiles
 // outside the window are skipped, so a sliding window of width w costs O(T w d).
+//
+// Dropout on the weights (dropout = p > 0): out = (M * P) v with
+//   M_bhij = [dropout_uniform(seed, ((b H + h) T + i) S + j) >= p] / (1 - p),
+// the index being w_bhij's place in the (B, H, T, S) weights, so the mask is
+// exactly dropout(weights, p, seed) of the plain path (autograd dropout with a
+// generator that yields seed), and depends on neither tiles nor threads. The op
+// draws nothing: the caller passes the seed (MultiHeadAttention takes one per
+// forward from its attention-dropout generator). The backward regenerates M
+// from the seed; nothing of it is stored.
 #pragma once
 
 #include <cstdint>
@@ -33,6 +42,8 @@ struct FusedAttentionOptions {
   Tensor key_padding = {};    // (B, S): key s of sequence b is padding
   std::optional<float> scale = std::nullopt;  // else 1 / sqrt(Dh)
   int64_t block_q = 0, block_k = 0;           // tile sizes (0: the kernel's defaults)
+  float dropout = 0.0f;  // p in [0, 1] on the weights (0: none; the caller's training flag)
+  uint64_t seed = 0;     // of the dropout mask
 };
 
 Variable fused_attention(const Variable& q, const Variable& k, const Variable& v,

@@ -58,10 +58,9 @@ void MultiHeadAttention::build(Generator& gen) {
   if (options_.vdim == 0) options_.vdim = D;
   HEED_CHECK(!options_.rotary || (D / H) % 2 == 0,
              "MultiHeadAttention: rotary needs an even head width, got ", D / H);
-  HEED_CHECK(
-      !options_.fused || (!options_.relative_positions && options_.dropout == 0.0f),
-      "MultiHeadAttention: fused attention never makes the weights that relative_positions and dropout ",
-      "act on; set fused = false to use them");
+  HEED_CHECK(!options_.fused || !options_.relative_positions,
+             "MultiHeadAttention: fused attention never makes the weights that relative_positions act on; ",
+             "set fused = false to use them");
   const bool bias = options_.bias;
   q_proj = register_module(
       "q_proj",
@@ -118,7 +117,13 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
     HEED_CHECK(!masks.attn.defined(), describe(),
                ": fused attention takes key_padding and causal masks, not an ", "attn mask of shape ",
                masks.attn.defined() ? masks.attn.shape() : Shape{});
-    Variable out = fused_attention(q, k, v, {.causal = masks.causal, .key_padding = masks.key_padding});
+    // Dropout in the kernel, with the seed the plain path's dropout(weights) would draw.
+    const bool dropping = attn_dropout && attn_dropout->is_training();
+    Variable out = fused_attention(q, k, v,
+                                   {.causal = masks.causal,
+                                    .key_padding = masks.key_padding,
+                                    .dropout = dropping ? options_.dropout : 0.0f,
+                                    .seed = dropping ? attn_dropout->generator().next_u64() : 0});
     return {out_proj->forward(detail::merge_heads(out)), Variable()};  // (B, H, T, Dh) -> (B, T, D)
   }
   Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");

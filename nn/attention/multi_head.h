@@ -44,9 +44,11 @@ struct MultiHeadAttentionOptions {
   std::optional<uint64_t> seed = std::nullopt;  // else the default generator
   // The heads go through fused_attention (nn/attention/fused.h): memory O(T)
   // per head instead of O(T S), and forward returns undefined weights. Takes the
-  // key_padding and causal masks (and rotary, and a KVCache); an attn mask is an
-  // error at forward, relative_positions or dropout > 0 at construction, since
-  // both need the weights the fused kernel never makes.
+  // key_padding and causal masks, rotary, a KVCache and dropout (inside the
+  // kernel, in training: one seed per forward from attn_dropout's generator, the
+  // draw the plain path makes, so both drop the same weights); an attn mask is
+  // an error at forward, relative_positions at construction, since it needs the
+  // weights the fused kernel never makes.
   bool fused = false;
 };
 

@@ -12,6 +12,7 @@
 #include <limits>
 #include <vector>
 
+#include "tensor/kernels/dropout_hash.h"
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/sgemm.h"
 #include "tensor/kernels/simd.h"
@@ -42,6 +43,33 @@ struct Band {
 Band band_of(const FlashAttentionArgs& a) { return {a.t, a.s, a.left, a.right}; }
 int64_t block_q(const FlashAttentionArgs& a) { return a.block_q > 0 ? a.block_q : kFlashBlockQ; }
 int64_t block_k(const FlashAttentionArgs& a) { return a.block_k > 0 ? a.block_k : kFlashBlockK; }
+
+// The dropout mask of the weights: element (b, i, j) of the (batch, T, S)
+// weights is kept, times 1 / (1 - p), iff u(seed, (b T + i) S + j) >= p.
+struct DropMask {
+  float p, scale;
+  uint32_t s0, s1;
+  int64_t t, s;
+  bool on() const { return p > 0.0f; }
+  float at(int64_t b, int64_t i, int64_t j) const {
+    return dropout_hash_uniform(s0, s1, uint64_t((b * t + i) * s + j)) >= p ? scale : 0.0f;
+  }
+  // y[c] = x[c] m(b, i, j0 + c) for c < n (y may be x).
+  void apply(const float* x, float* y, int64_t n, int64_t b, int64_t i, int64_t j0) const {
+    const uint64_t base = uint64_t((b * t + i) * s + j0);
+    for (int64_t c = 0; c < n; ++c)
+      y[c] = dropout_hash_uniform(s0, s1, base + uint64_t(c)) >= p ? x[c] * scale : 0.0f;
+  }
+};
+
+DropMask drop_of(const FlashAttentionArgs& a) {
+  return {a.dropout,
+          a.dropout < 1.0f ? 1.0f / (1.0f - a.dropout) : 0.0f,
+          uint32_t(a.seed),
+          uint32_t(a.seed >> 32),
+          a.t,
+          a.s};
+}
 
 // Tasks per chunk so that a chunk is worth waking a thread for (~1 MFLOP): tiny
 // problems (tests, gradcheck) stay on the calling thread. Chunking never changes
@@ -112,6 +140,15 @@ float dot(const float* x, const float* y, int64_t n) {
   return s;
 }
 
+// dp = pm * dp - p * d: the softmax backward of one row whose weights were
+// dropped, pm = m * p (= p * (m * dp - d)).
+void dropped_softmax_grad_row(const float* p, const float* pm, float* dp, int64_t n, float d) {
+  int64_t j = 0;
+  const Vec vd = Vec::broadcast(d);
+  for (; j + W <= n; j += W) (Vec::load(pm + j) * Vec::load(dp + j) - Vec::load(p + j) * vd).store(dp + j);
+  for (; j < n; ++j) dp[j] = pm[j] * dp[j] - p[j] * d;
+}
+
 // dp = p * (dp - d): the softmax backward of one row.
 void softmax_grad_row(const float* p, float* dp, int64_t n, float d) {
   int64_t j = 0;
@@ -134,6 +171,7 @@ void gemm(bool ta, bool tb, int64_t m, int64_t n, int64_t k, const float* x, int
 void flash_attention_forward(const FlashAttentionArgs& a) {
   if (a.batch <= 0 || a.t <= 0) return;
   const Band band = band_of(a);
+  const DropMask drop = drop_of(a);
   const int64_t Br = block_q(a), Bc = block_k(a), blocks = (a.t + Br - 1) / Br;
   parallel_for(a.batch * blocks, grain(4 * Br * a.s * (a.dh + a.dv)), [&](int64_t begin, int64_t end) {
     // This thread's tiles: scaled q (Br, Dh), scores (Br, Bc), output (Br, Dv).
@@ -166,6 +204,8 @@ void flash_attention_forward(const FlashAttentionArgs& a) {
           l[r] = l[r] * alpha + exp_shifted_sum(row, cols, mnew);
           m[r] = mnew;
           if (alpha != 1.0f) scale_row(acc.data() + r * a.dv, a.dv, alpha);
+          // The sum l is the undropped one; only the product with v sees the mask.
+          if (drop.on()) drop.apply(row, row, cols, p, i0 + r, j0);
         }
         // (rows, Dv) += p (rows, cols) · v (cols, Dv)
         if (a.dv > 0)
@@ -186,13 +226,15 @@ void flash_attention_forward(const FlashAttentionArgs& a) {
 void flash_attention_backward(const FlashAttentionArgs& a) {
   if (a.batch <= 0) return;
   const Band band = band_of(a);
+  const DropMask drop = drop_of(a);
   const int64_t Br = block_q(a), Bc = block_k(a);
   parallel_for(a.batch, grain(8 * a.t * a.s * (a.dh + a.dv)), [&](int64_t begin, int64_t end) {
     // Scaled q (T, Dh) and D (T,) of the problem; tiles p and dp (Br, Bc); the
     // key block's dk (Bc, Dh) and dv (Bc, Dv).
     std::vector<float> qs(static_cast<size_t>(a.t * a.dh)), d(static_cast<size_t>(a.t)),
         sc(static_cast<size_t>(Br * Bc)), dp(static_cast<size_t>(Br * Bc)),
-        dk(static_cast<size_t>(Bc * a.dh)), dv(static_cast<size_t>(Bc * a.dv));
+        dk(static_cast<size_t>(Bc * a.dh)), dv(static_cast<size_t>(Bc * a.dv)),
+        pm(static_cast<size_t>(drop.on() ? Br * Bc : 0));  // the dropped weights m * p (Br, Bc)
     for (int64_t p = begin; p < end; ++p) {
       const float* pad = a.key_padding ? a.key_padding[p] : nullptr;
       const float *q = a.q[p], *k = a.k[p], *v = a.v[p], *o = a.out[p], *go = a.dout[p], *lse = a.lse[p];
@@ -222,18 +264,27 @@ void flash_attention_backward(const FlashAttentionArgs& a) {
             hide(row, cols, j0, band.first(i0 + r), band.last(i0 + r), pad);
             exp_minus(row, cols, li);
           }
-          // dv (cols, Dv) += pᵀ (cols, rows) · dout (rows, Dv)
+          if (drop.on())
+            for (int64_t r = 0; r < rows; ++r)
+              drop.apply(sc.data() + r * Bc, pm.data() + r * Bc, cols, p, i0 + r, j0);
+          const float* pv = drop.on() ? pm.data() : sc.data();  // the weights that met v
+          // dv (cols, Dv) += (m * p)ᵀ (cols, rows) · dout (rows, Dv)
           if (a.dv > 0)
-            gemm(true, false, cols, a.dv, rows, sc.data(), Bc, go + i0 * a.ld_dout, a.ld_dout, dv.data(),
-                 a.dv, true);
+            gemm(true, false, cols, a.dv, rows, pv, Bc, go + i0 * a.ld_dout, a.ld_dout, dv.data(), a.dv,
+                 true);
           // dp (rows, cols) = dout (rows, Dv) · vᵀ, v stored (cols, Dv); then ds = p * (dp - D) in its place
           if (a.dv > 0)
             gemm(false, true, rows, cols, a.dv, go + i0 * a.ld_dout, a.ld_dout, v + j0 * a.ldv, a.ldv,
                  dp.data(), Bc, false);
           else
             std::fill(dp.begin(), dp.end(), 0.0f);
-          for (int64_t r = 0; r < rows; ++r)
-            softmax_grad_row(sc.data() + r * Bc, dp.data() + r * Bc, cols, d[i0 + r]);
+          if (drop.on())  // ds = p * (m * dp - D)
+            for (int64_t r = 0; r < rows; ++r)
+              dropped_softmax_grad_row(sc.data() + r * Bc, pm.data() + r * Bc, dp.data() + r * Bc, cols,
+                                       d[i0 + r]);
+          else
+            for (int64_t r = 0; r < rows; ++r)
+              softmax_grad_row(sc.data() + r * Bc, dp.data() + r * Bc, cols, d[i0 + r]);
           if (a.dh > 0) {
             // dq (rows, Dh) += ds (rows, cols) · k (cols, Dh)   (times scale at the end)
             gemm(false, false, rows, a.dh, cols, dp.data(), Bc, k + j0 * a.ldk, a.ldk, dq + i0 * a.ld_dq,
@@ -256,6 +307,7 @@ void flash_attention_backward(const FlashAttentionArgs& a) {
 // ------------------------------------------------------------- naive twins
 void flash_attention_forward_naive(const FlashAttentionArgs& a) {
   const Band band = band_of(a);
+  const DropMask drop = drop_of(a);
   std::vector<float> s(static_cast<size_t>(a.s));
   for (int64_t p = 0; p < a.batch; ++p) {
     const float* pad = a.key_padding ? a.key_padding[p] : nullptr;
@@ -277,8 +329,10 @@ void flash_attention_forward_naive(const FlashAttentionArgs& a) {
       }
       float l = 0.0f;
       for (int64_t j = 0; j < a.s; ++j) l += (s[j] = std::exp(s[j] - m));
-      for (int64_t j = 0; j < a.s; ++j)
-        for (int64_t c = 0; c < a.dv; ++c) out[c] += s[j] / l * a.v[p][j * a.ldv + c];
+      for (int64_t j = 0; j < a.s; ++j) {
+        const float w = s[j] / l * (drop.on() ? drop.at(p, i, j) : 1.0f);
+        for (int64_t c = 0; c < a.dv; ++c) out[c] += w * a.v[p][j * a.ldv + c];
+      }
       a.lse[p][i] = m + std::log(l);
     }
   }
@@ -286,6 +340,7 @@ void flash_attention_forward_naive(const FlashAttentionArgs& a) {
 
 void flash_attention_backward_naive(const FlashAttentionArgs& a) {
   const Band band = band_of(a);
+  const DropMask drop = drop_of(a);
   for (int64_t p = 0; p < a.batch; ++p) {
     const float* pad = a.key_padding ? a.key_padding[p] : nullptr;
     for (int64_t i = 0; i < a.t; ++i) std::fill(a.dq[p] + i * a.ld_dq, a.dq[p] + i * a.ld_dq + a.dh, 0.0f);
@@ -305,12 +360,13 @@ void flash_attention_backward_naive(const FlashAttentionArgs& a) {
         float s = 0.0f, dp = 0.0f;
         for (int64_t c = 0; c < a.dh; ++c) s += qi[c] * kj[c];
         for (int64_t c = 0; c < a.dv; ++c) dp += gi[c] * vj[c];
-        const float prob = std::exp(a.scale * s - lse), ds = prob * (dp - d);
+        const float m = drop.on() ? drop.at(p, i, j) : 1.0f;
+        const float prob = std::exp(a.scale * s - lse), ds = prob * (m * dp - d);
         for (int64_t c = 0; c < a.dh; ++c) {
           a.dq[p][i * a.ld_dq + c] += a.scale * ds * kj[c];
           a.dk[p][j * a.ld_dk + c] += a.scale * ds * qi[c];
         }
-        for (int64_t c = 0; c < a.dv; ++c) a.dvv[p][j * a.ld_dv + c] += prob * gi[c];
+        for (int64_t c = 0; c < a.dv; ++c) a.dvv[p][j * a.ld_dv + c] += m * prob * gi[c];
       }
     }
   }

@@ -23,6 +23,17 @@
 // The tiles of P are recomputed from q, k and lse, never stored. Outer loop over
 // key blocks (their dK, dV stay in a (Bc, D) scratch), inner over query blocks.
 //
+// Dropout on the weights (dropout = p > 0, with a seed): problem b's output is
+//   out_i = sum_j m_bij p_ij v_j,  m_bij = [u(seed, (b T + i) S + j) >= p] / (1 - p)
+// with u = dropout_hash_uniform (tensor/kernels/dropout_hash.h), the hash tensor
+// dropout() uses: the index is the element's row-major place in the (batch, T, S)
+// weights, so the mask is a function of (seed, b, i, j) alone, never of tiles or
+// threads, and equals dropout(weights, p, seed) on the explicit weights. The
+// normaliser lse_i is the undropped softmax's. The backward regenerates the mask:
+//   dV += (M * P)ᵀ dO,  dP = M * (dO Vᵀ),  D_i = dout_i . out_i (still
+//   sum_j p_ij dp_ij, as out now holds the dropped weights),  dS = P * (dP - D).
+// p = 1 drops everything (out 0); the check for p > 0 is one branch per tile.
+//
 // Visibility: query i sits at position p_i = S - T + i (the queries are the
 // last T of the S positions, as nn::causal_mask has it). Key j is visible iff
 //   p_i - left <= j <= p_i + right   (left < 0 or right < 0: no bound that side;
@@ -49,6 +60,8 @@ struct FlashAttentionArgs {
   float scale = 1.0f;
   int64_t left = -1, right = -1;     // the band; < 0: unbounded that side
   int64_t block_q = 0, block_k = 0;  // Br, Bc; 0: the measured defaults
+  float dropout = 0.0f;              // p in [0, 1] on the weights; 0: none
+  uint64_t seed = 0;                 // of the dropout mask
   // Per problem i: q[i] (t, dh), k[i] (s, dh), v[i] (s, dv), out[i] (t, dv)
   // with row strides ldq, ldk, ldv, ldo (unit stride along a row);
   // key_padding[i] (s,) or key_padding == nullptr; lse[i] (t,) contiguous.

@@ -1,7 +1,8 @@
 // fused_attention (nn/attention/fused.h): gradcheck, the same numbers as
 // scaled_dot_product_attention with the equivalent mask (forward and every
 // gradient), memory that never holds a (T, S) tensor, and MultiHeadAttention
-// with .fused = true equal to it without.
+// with .fused = true equal to it without; with dropout, the same against plain
+// attention whose weights meet the same mask, built explicitly.
 #include <doctest/doctest.h>
 
 #include <string>
@@ -162,9 +163,109 @@ TEST_CASE("MultiHeadAttention with .fused equals it without, and says what it ca
                        "fused=true): fused attention takes key_padding and causal masks, not an attn mask of "
                        "shape (9, 9)",
                        Error);
-  CHECK_THROWS_WITH_AS(
-      nn::MultiHeadAttention({.embed_dim = D, .relative_positions = 2, .fused = true}),
-      "MultiHeadAttention: fused attention never makes the weights that relative_positions and "
-      "dropout act on; set fused = false to use them",
-      Error);
+  CHECK_THROWS_WITH_AS(nn::MultiHeadAttention({.embed_dim = D, .relative_positions = 2, .fused = true}),
+                       "MultiHeadAttention: fused attention never makes the weights that relative_positions "
+                       "act on; set fused = false to use them",
+                       Error);
+}
+
+// ------------------------------------------------------------- dropout
+
+namespace {
+// The dropout mask of (B, H, T, S) weights as the fused op defines it, built
+// element by element: [dropout_uniform(seed, ((b H + h) T + i) S + j) >= p] / (1 - p).
+Tensor explicit_mask(const Shape& shape, float p, uint64_t seed) {
+  Tensor m = empty(shape);
+  for (int64_t n = 0; n < m.numel(); ++n)
+    m.data()[n] = dropout_uniform(seed, uint64_t(n)) >= p ? 1.0f / (1.0f - p) : 0.0f;
+  return m;
+}
+}  // namespace
+
+TEST_CASE("fused_attention with dropout passes gradcheck (the mask fixed by its seed)") {
+  const int64_t B = 2, H = 2, T = 5, S = 7;
+  Tensor pad = lengths_padding({7, 4}, S);
+  for (const nn::FusedAttentionOptions& o :
+       {nn::FusedAttentionOptions{.dropout = 0.3f, .seed = 11},
+        nn::FusedAttentionOptions{
+            .causal = true, .key_padding = pad, .block_q = 2, .block_k = 3, .dropout = 0.5f, .seed = 12}}) {
+    INFO("causal ", o.causal, " p ", o.dropout);
+    CHECK(gradcheck([&](const Vars& in) { return nn::fused_attention(in[0], in[1], in[2], o); },
+                    {randn_({B, H, T, 4}, 1), randn_({B, H, S, 4}, 2), randn_({B, H, S, 3}, 3)}));
+  }
+}
+
+TEST_CASE(
+    "fused_attention with dropout equals softmax attention times the same mask built explicitly (1e-5)") {
+  for (int64_t T : {1, 3, 17, 65})
+    for (int64_t extra : {0, 4}) {
+      const int64_t B = 2, H = 3, S = T + extra, Dh = 8, Dv = 6;
+      const float p = 0.2f;
+      const uint64_t seed = 0xfeedbeef12345ull + uint64_t(T);
+      Tensor pad = lengths_padding({S, std::max<int64_t>(1, S - 3)}, S);
+      for (const nn::FusedAttentionOptions& o :
+           {nn::FusedAttentionOptions{.dropout = p, .seed = seed}, nn::FusedAttentionOptions{.causal = true,
+                                                                   .key_padding = pad,
+                                                                   .block_q = 16,
+                                                                   .block_k = 8,
+                                                                   .dropout = p,
+                                                                   .seed = seed}}) {
+        INFO("T ", T, " S ", S, " causal ", o.causal);
+        Variable q(randn_({B, H, T, Dh}, 7), true), k(randn_({B, H, S, Dh}, 8), true),
+            v(randn_({B, H, S, Dv}, 9), true);
+        Variable q2(q.value(), true), k2(k.value(), true), v2(v.value(), true);
+        Tensor r = randn_({B, H, T, Dv}, 10);
+        Variable fused = nn::fused_attention(q, k, v, o);
+        // softmax(q kᵀ / sqrt(Dh), masked) * M, then times v
+        Variable weights = nn::scaled_dot_product_attention(q2, k2, v2, as_mask(o, B, T, S)).weights;
+        Variable plain = matmul(weights * Variable(explicit_mask({B, H, T, S}, p, seed)), v2);
+        CHECK(allclose(fused.value(), plain.value(), 1e-5f, 1e-5f));
+        sum(fused * r).backward();
+        sum(plain * r).backward();
+        CHECK(allclose(q.grad(), q2.grad(), 1e-5f, 1e-5f));
+        CHECK(allclose(k.grad(), k2.grad(), 1e-5f, 1e-5f));
+        CHECK(allclose(v.grad(), v2.grad(), 1e-5f, 1e-5f));
+      }
+    }
+}
+
+TEST_CASE("fused_attention: dropout 0 is no dropout bit for bit, dropout 1 gives zeros and zero gradient") {
+  Variable q(randn_({2, 2, 9, 4}, 11), true), k(randn_({2, 2, 9, 4}, 12), true),
+      v(randn_({2, 2, 9, 4}, 13), true);
+  CHECK(nn::fused_attention(q, k, v, {.causal = true}).value().to_vector() ==
+        nn::fused_attention(q, k, v, {.causal = true, .dropout = 0.0f, .seed = 5}).value().to_vector());
+  Variable all = nn::fused_attention(q, k, v, {.causal = true, .dropout = 1.0f, .seed = 5});
+  CHECK(allclose(all.value(), zeros({2, 2, 9, 4}), 0.0f, 0.0f));
+  sum(all).backward();
+  for (const Variable* x : {&q, &k, &v}) CHECK(allclose(x->grad(), zeros({2, 2, 9, 4}), 0.0f, 0.0f));
+}
+
+TEST_CASE("MultiHeadAttention .fused with dropout: in training the plain path's mask, in eval none") {
+  const int64_t B = 2, T = 9, D = 8;
+  nn::MultiHeadAttention plain({.embed_dim = D, .num_heads = 2, .dropout = 0.3f, .seed = 30});
+  nn::MultiHeadAttention fused({.embed_dim = D, .num_heads = 2, .dropout = 0.3f, .seed = 30, .fused = true});
+  Tensor x = randn_({B, T, D}, 31), r = randn_({B, T, D}, 32);
+  const nn::AttentionMasks masks{.key_padding = lengths_padding({9, 6}, T), .causal = true};
+  // Two training passes: each draws a fresh seed from the layer's attention-dropout generator.
+  for (int pass = 0; pass < 2; ++pass) {
+    INFO("pass ", pass);
+    plain.zero_grad(), fused.zero_grad();
+    nn::Attention a = plain.forward(x, masks), b = fused.forward(x, masks);
+    CHECK(allclose(a.output.value(), b.output.value(), 1e-5f, 1e-5f));
+    sum(a.output * r).backward();
+    sum(b.output * r).backward();
+    auto pa = plain.named_parameters(), pb = fused.named_parameters();
+    for (size_t i = 0; i < pa.size(); ++i) {
+      INFO(pa[i].first);
+      CHECK(allclose(pa[i].second.grad(), pb[i].second.grad(), 1e-5f, 1e-5f));
+    }
+  }
+  // Dropout is on: a layer without it gives other numbers.
+  nn::MultiHeadAttention undropped({.embed_dim = D, .num_heads = 2, .seed = 30, .fused = true});
+  CHECK(!allclose(undropped.forward(x, masks).output.value(), fused.forward(x, masks).output.value(), 1e-3f,
+                  1e-3f));
+  // Eval: no dropout, and the same as without it.
+  fused.eval(), undropped.eval();
+  CHECK(allclose(fused.forward(x, masks).output.value(), undropped.forward(x, masks).output.value(), 1e-6f,
+                 1e-6f));
 }

@@ -1,6 +1,7 @@
 // The Transformer: its layers against numbers computed by hand, gradcheck of
 // every layer and of the model's loss, PyTorch's parameter names, tied
-// weights, padding masks, and cached decoding against full re-runs.
+// weights, padding masks, and cached decoding against full re-runs; and the
+// fused model (.fused = true) against the plain one.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -531,4 +532,140 @@ TEST_CASE("dropout acts in training only: two training passes differ, evaluation
   CHECK(max_abs_diff(run(), run()) == 0.0f);
   nn::TransformerEncoderLayer plain({.d_model = 8, .nhead = 2, .dim_feedforward = 16, .dropout = 0.0f});
   CHECK(plain.dropout == nullptr);  // p = 0 registers no Dropout at all
+}
+
+// ------------------------------------------------------------- fused
+
+namespace {
+
+nn::Seq2SeqTransformerOptions small_model(bool fused, float dropout, uint64_t seed) {
+  return {.src_vocab = 11,
+          .tgt_vocab = 13,
+          .d_model = 16,
+          .nhead = 4,
+          .num_encoder_layers = 2,
+          .num_decoder_layers = 2,
+          .dim_feedforward = 32,
+          .dropout = dropout,
+          .max_length = 16,
+          .fused = fused,
+          .seed = seed};
+}
+
+// Every Dropout of the tree (the attention ones included), depth first.
+void dropouts_of(nn::Module& m, std::vector<nn::Dropout*>& out) {
+  for (auto& [name, child] : m.children()) {
+    if (auto* d = dynamic_cast<nn::Dropout*>(child.get())) out.push_back(d);
+    dropouts_of(*child, out);
+  }
+}
+
+}  // namespace
+
+TEST_CASE(
+    "the fused Transformer gives the plain one's logits in eval and its gradients without dropout (1e-5)") {
+  const int64_t B = 3, S = 7, T = 6;
+  Tensor source = ids(B, S, 11, 101), target = ids(B, T, 13, 102), labels = ids(B, T, 13, 103);
+  Tensor src_pad = nn::key_padding_mask({7, 3, 5}, S), tgt_pad = nn::key_padding_mask({6, 6, 4}, T);
+  {
+    nn::Seq2SeqTransformer plain(small_model(false, 0.1f, 104)), fused(small_model(true, 0.1f, 104));
+    plain.eval(), fused.eval();
+    CHECK(fused.describe().find("fused=true") != std::string::npos);
+    CHECK(max_abs_diff(plain.forward(source, target, src_pad, tgt_pad).value(),
+                       fused.forward(source, target, src_pad, tgt_pad).value()) < 1e-5f);
+  }
+  nn::Seq2SeqTransformer plain(small_model(false, 0.0f, 105)), fused(small_model(true, 0.0f, 105));
+  nn::CrossEntropyLoss criterion;
+  auto loss = [&](nn::Seq2SeqTransformer& m) {
+    return criterion(reshape(m.forward(source, target, src_pad, tgt_pad), {-1, 13}), flatten(labels));
+  };
+  loss(plain).backward();
+  loss(fused).backward();
+  auto pa = plain.named_parameters(), pb = fused.named_parameters();
+  REQUIRE(pa.size() == pb.size());
+  for (size_t i = 0; i < pa.size(); ++i) {
+    INFO(pa[i].first);
+    CHECK(max_abs_diff(pa[i].second.grad(), pb[i].second.grad()) < 1e-5f);
+  }
+}
+
+TEST_CASE(
+    "in training with dropout, the fused Transformer is deterministic and drops what the plain one drops") {
+  const int64_t B = 2, S = 9, T = 8;
+  Tensor source = ids(B, S, 11, 111), target = ids(B, T, 13, 112), labels = ids(B, T, 13, 113);
+  Tensor src_pad = nn::key_padding_mask({9, 5}, S);
+  nn::Seq2SeqTransformer a(small_model(true, 0.1f, 114)), b(small_model(true, 0.1f, 114)),
+      plain(small_model(false, 0.1f, 114));
+  nn::CrossEntropyLoss criterion;
+  for (int step = 0; step < 2; ++step) {  // the second step draws fresh masks, alike in all three
+    INFO("step ", step);
+    a.zero_grad(), plain.zero_grad();
+    Variable la = a.forward(source, target, src_pad), lb = b.forward(source, target, src_pad),
+             lp = plain.forward(source, target, src_pad);
+    CHECK(la.value().to_vector() == lb.value().to_vector());
+    CHECK(max_abs_diff(la.value(), lp.value()) < 1e-5f);
+    criterion(reshape(la, {-1, 13}), flatten(labels)).backward();
+    criterion(reshape(lp, {-1, 13}), flatten(labels)).backward();
+    auto pa = a.named_parameters(), pp = plain.named_parameters();
+    for (size_t i = 0; i < pa.size(); ++i) {
+      INFO(pa[i].first);
+      CHECK(max_abs_diff(pa[i].second.grad(), pp[i].second.grad()) < 1e-5f);
+    }
+  }
+  // Dropout does act: eval gives other logits.
+  Tensor trained = a.forward(source, target, src_pad).value();
+  a.eval();
+  CHECK(max_abs_diff(trained, a.forward(source, target, src_pad).value()) > 1e-3f);
+}
+
+TEST_CASE(
+    "the fused Transformer's training loss with dropout passes gradcheck, the masks fixed by their seeds") {
+  nn::Seq2SeqTransformer model({.src_vocab = 5,
+                                .tgt_vocab = 6,
+                                .d_model = 4,
+                                .nhead = 2,
+                                .num_encoder_layers = 1,
+                                .num_decoder_layers = 1,
+                                .dim_feedforward = 6,
+                                .dropout = 0.2f,
+                                .activation = nn::Activation::gelu,
+                                .max_length = 8,
+                                .fused = true,
+                                .seed = 121});
+  std::vector<nn::Dropout*> dropouts;
+  dropouts_of(model, dropouts);
+  // The embeddings' 1, the encoder layer's 3 + 1 in attention, the decoder layer's 4 + 2 in attention.
+  REQUIRE(dropouts.size() == 11);
+  Tensor source = ids(2, 4, 5, 122), target = ids(2, 3, 6, 123), labels = ids(2, 3, 6, 124);
+  Tensor padding = Tensor{{0, 0, 0, 0}, {0, 0, 1, 1}};
+  nn::CrossEntropyLoss criterion;
+  CHECK(testing::gradcheck_layer(parameters_of(model),
+                                 [&](const Vars&) {
+                                   for (size_t i = 0; i < dropouts.size(); ++i)
+                                     dropouts[i]->generator() = Generator(125 + i);
+                                   return criterion(model.forward(source, target, padding), labels);
+                                 },
+                                 {}));
+}
+
+TEST_CASE(
+    "the fused Transformer's cached decoding equals a full fused re-run; relative positions cannot fuse") {
+  nn::Seq2SeqTransformer model(small_model(true, 0.1f, 131));
+  model.eval();
+  const int64_t B = 3, S = 5, T = 6;
+  Tensor source = ids(B, S, 11, 132), target = ids(B, T, 13, 133);
+  Tensor padding = nn::key_padding_mask({5, 2, 4}, S);
+  std::unique_ptr<nn::Decoder> decoder = model.make_decoder(source, padding);
+  for (int64_t t = 0; t < T; ++t) {
+    Tensor step = decoder->step(contiguous(select(target, 1, t)));
+    Tensor full = model.forward(source, narrow(target, 1, 0, t + 1), padding).value();
+    CHECK(max_abs_diff(step, log_softmax(contiguous(select(full, 1, t)), -1)) < 1e-5f);
+  }
+  nn::Seq2SeqTransformerOptions relative = small_model(true, 0.1f, 134);
+  relative.positions = nn::Positions::relative;
+  CHECK_THROWS_WITH_AS(
+      nn::Seq2SeqTransformer{relative},
+      "TransformerEncoderLayer: fused attention cannot take relative_positions (they act on the "
+      "weights it never makes)",
+      Error);
 }

@@ -1,7 +1,8 @@
 // The fused attention kernels (tensor/kernels/flash_attention.h) against their
 // naive twins, forward and backward: odd sizes, T != S, Dh != Dv, bands and
 // padding, tile sizes, thread counts (bitwise), empty sizes, rows that see no
-// key, and logits near 1e4.
+// key, and logits near 1e4; and the same with dropout on the weights, whose mask
+// must be dropout_uniform's over the weights' row-major indices.
 #include <doctest/doctest.h>
 
 #include <cmath>
@@ -32,7 +33,7 @@ struct Run {
 // q (P, T, Dh), k (P, S, Dh), v (P, S, Dv), dout (P, T, Dv), pad (P, S) or
 // undefined, all contiguous: the kernel pair (fused or naive) on them.
 Run run(bool naive, const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& dout, const Tensor& pad,
-        Band band, int64_t br = 0, int64_t bc = 0, float scale = 0.3f) {
+        Band band, int64_t br = 0, int64_t bc = 0, float scale = 0.3f, float p = 0.0f, uint64_t seed = 0) {
   const int64_t P = q.size(0), T = q.size(1), S = k.size(1), Dh = q.size(2), Dv = v.size(2);
   Run r{empty({P, T, Dv}), empty({P, T}), empty({P, T, Dh}), empty({P, S, Dh}), empty({P, S, Dv})};
   auto ptrs = [P](const Tensor& t) {
@@ -45,6 +46,7 @@ Run run(bool naive, const Tensor& q, const Tensor& k, const Tensor& v, const Ten
                       pp = pad.defined() ? ptrs(pad) : std::vector<float*>();
   kernels::FlashAttentionArgs a{.batch = P, .t = T, .s = S, .dh = Dh, .dv = Dv, .scale = scale};
   a.left = band.left, a.right = band.right, a.block_q = br, a.block_k = bc;
+  a.dropout = p, a.seed = seed;
   a.q = qp.data(), a.k = kp.data(), a.v = vp.data(), a.ldq = Dh, a.ldk = Dh, a.ldv = Dv, a.ldo = Dv;
   a.key_padding = pad.defined() ? pp.data() : nullptr;
   a.out = op.data(), a.lse = lp.data();
@@ -222,4 +224,118 @@ TEST_CASE("flash_attention on tensors: heads as strided views, shapes, empty siz
   CHECK_THROWS_WITH_AS(
       flash_attention(q3, zeros({2, 5, 4}), zeros({2, 5, 2}), {.key_padding = zeros({2, 4})}),
       "flash_attention: key_padding must be (2, 5) for q (2, 3, 4) and k (2, 5, 4), got (2, 4)", Error);
+}
+
+// ------------------------------------------------------------- dropout
+
+TEST_CASE("flash attention with dropout equals its naive twin, forward and backward, at odd sizes") {
+  const Band bands[] = {{-1, -1}, {-1, 0}, {3, 5}};
+  for (int64_t T : {1, 3, 17, 65})
+    for (int64_t S : {1, 17, 65, 129}) {
+      const int64_t P = 2, Dh = 17, Dv = 5;
+      Tensor q = randn_({P, T, Dh}, 31), k = randn_({P, S, Dh}, 32), v = randn_({P, S, Dv}, 33),
+             g = randn_({P, T, Dv}, 34);
+      for (const Band& band : bands)
+        for (float p : {0.1f, 0.5f}) {
+          INFO("T ", T, " S ", S, " band ", band.left, " ", band.right, " p ", p);
+          Tensor pad = some_padding(P, S, 35);
+          check_runs(run(false, q, k, v, g, pad, band, 0, 0, 0.3f, p, 99),
+                     run(true, q, k, v, g, pad, band, 0, 0, 0.3f, p, 99));
+        }
+    }
+}
+
+TEST_CASE("flash attention's dropout mask is dropout_uniform over the (P, T, S) weights' row-major index") {
+  // q = 0: every visible weight is 1/S; v = I (S, S): out_ij = m_ij / S, the mask itself.
+  const int64_t P = 3, T = 19, S = 70;
+  const float p = 0.3f;
+  const uint64_t seed = 0x1234567890abcdefull;
+  Tensor q = zeros({P, T, 4}), k = randn_({P, S, 4}, 36), v = zeros({P, S, S});
+  for (int64_t b = 0; b < P; ++b)
+    for (int64_t j = 0; j < S; ++j) v.data()[(b * S + j) * S + j] = 1.0f;
+  Tensor g = randn_({P, T, S}, 37);
+  Run r = run(false, q, k, v, g, Tensor(), {-1, -1}, 16, 32, 0.3f, p, seed);
+  int64_t kept = 0, wrong = 0;
+  for (int64_t b = 0; b < P; ++b)
+    for (int64_t i = 0; i < T; ++i)
+      for (int64_t j = 0; j < S; ++j) {
+        const bool keep = dropout_uniform(seed, uint64_t((b * T + i) * S + j)) >= p;
+        kept += keep;
+        const float want = keep ? 1.0f / (1.0f - p) / float(S) : 0.0f;
+        if (std::fabs(r.out.at({b, i, j}) - want) > 1e-6f) ++wrong;
+      }
+  CHECK(wrong == 0);
+  // The fraction kept is about 1 - p: 3990 draws, standard deviation 0.007.
+  CHECK(std::fabs(double(kept) / double(P * T * S) - (1.0 - p)) < 0.03);
+}
+
+TEST_CASE("flash attention with dropout: tile sizes change the result by rounding only") {
+  const int64_t P = 2, T = 70, S = 97, Dh = 16, Dv = 24;
+  Tensor q = randn_({P, T, Dh}, 38), k = randn_({P, S, Dh}, 39), v = randn_({P, S, Dv}, 40),
+         g = randn_({P, T, Dv}, 41), pad = some_padding(P, S, 42);
+  for (Band band : {Band{-1, -1}, Band{-1, 0}}) {
+    Run want = run(true, q, k, v, g, pad, band, 0, 0, 0.3f, 0.2f, 7);
+    for (std::pair<int64_t, int64_t> tiles :
+         {std::pair<int64_t, int64_t>{1, 1}, {3, 17}, {64, 64}, {200, 200}}) {
+      INFO("tiles ", tiles.first, " x ", tiles.second, " band ", band.left, " ", band.right);
+      check_runs(run(false, q, k, v, g, pad, band, tiles.first, tiles.second, 0.3f, 0.2f, 7), want);
+    }
+  }
+}
+
+TEST_CASE("flash attention with dropout gives the same bits on one thread and on two") {
+  const int64_t P = 3, T = 130, S = 129, Dh = 32, Dv = 16;
+  Tensor q = randn_({P, T, Dh}, 43), k = randn_({P, S, Dh}, 44), v = randn_({P, S, Dv}, 45),
+         g = randn_({P, T, Dv}, 46), pad = some_padding(P, S, 47);
+  const int all = num_threads();
+  set_num_threads(1);
+  Run one = run(false, q, k, v, g, pad, {-1, 0}, 0, 0, 0.3f, 0.1f, 5);
+  set_num_threads(2);
+  Run two = run(false, q, k, v, g, pad, {-1, 0}, 0, 0, 0.3f, 0.1f, 5);
+  set_num_threads(all);
+  CHECK(one.out.to_vector() == two.out.to_vector());
+  CHECK(one.lse.to_vector() == two.lse.to_vector());
+  CHECK(one.dq.to_vector() == two.dq.to_vector());
+  CHECK(one.dk.to_vector() == two.dk.to_vector());
+  CHECK(one.dv.to_vector() == two.dv.to_vector());
+}
+
+TEST_CASE(
+    "flash attention: dropout 0 is no dropout bit for bit, dropout 1 gives zeros, the lse stays undropped") {
+  const int64_t P = 2, T = 33, S = 40, Dh = 8, Dv = 6;
+  Tensor q = randn_({P, T, Dh}, 48), k = randn_({P, S, Dh}, 49), v = randn_({P, S, Dv}, 50),
+         g = randn_({P, T, Dv}, 51), pad = some_padding(P, S, 52);
+  Run none = run(false, q, k, v, g, pad, {-1, 0}),
+      zero = run(false, q, k, v, g, pad, {-1, 0}, 0, 0, 0.3f, 0.0f, 8);
+  for (auto [a, b] : {std::pair{none.out, zero.out},
+                      {none.lse, zero.lse},
+                      {none.dq, zero.dq},
+                      {none.dk, zero.dk},
+                      {none.dv, zero.dv}})
+    CHECK(a.to_vector() == b.to_vector());
+  for (bool naive : {false, true}) {
+    Run all = run(naive, q, k, v, g, pad, {-1, 0}, 0, 0, 0.3f, 1.0f, 8);
+    CHECK(all.lse.to_vector() == run(naive, q, k, v, g, pad, {-1, 0}).lse.to_vector());
+    for (const Tensor& t : {all.out, all.dq, all.dk, all.dv})
+      CHECK(allclose(t, zeros(t.shape()), 0.0f, 0.0f));
+  }
+  // Some dropout: the normaliser is still the undropped softmax's.
+  CHECK(run(false, q, k, v, g, pad, {-1, 0}, 0, 0, 0.3f, 0.4f, 8).lse.to_vector() == none.lse.to_vector());
+}
+
+TEST_CASE("flash_attention on tensors with dropout: heads as views index the (B, H, T, S) weights") {
+  Tensor x = randn_({2, 9, 12}, 53), y = randn_({2, 7, 12}, 54);
+  Tensor q = transpose(view(x, {2, 9, 3, 4}), 1, 2), k = transpose(view(y, {2, 7, 3, 4}), 1, 2);
+  Tensor v = randn_({2, 3, 7, 5}, 55), g = randn_({2, 3, 9, 5}, 56);
+  FlashAttentionOptions o{.scale = 0.3f, .right = 0, .dropout = 0.25f, .seed = 77};
+  FlashAttentionResult r = flash_attention(q, k, v, o);
+  FlashAttentionGrads d = flash_attention_backward(g, q, k, v, r.output, r.lse, o);
+  auto flat = [](const Tensor& t) { return reshape(contiguous(t), {6, t.size(2), t.size(3)}); };
+  Run want = run(true, flat(q), flat(k), flat(v), flat(g), Tensor(), {-1, 0}, 0, 0, 0.3f, 0.25f, 77);
+  check_close(flat(r.output), want.out, 1e-5f, "out");
+  check_close(flat(d.q), want.dq, 1e-5f, "dq");
+  check_close(flat(d.k), want.dk, 1e-5f, "dk");
+  check_close(flat(d.v), want.dv, 1e-5f, "dv");
+  CHECK_THROWS_WITH_AS(flash_attention(q, k, v, {.dropout = 1.5f}),
+                       "flash_attention: dropout must be in [0, 1], got 1.5", Error);
 }
