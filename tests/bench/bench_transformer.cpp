@@ -8,6 +8,11 @@
 //    default), post-norm with final norms, sinusoidal positions,
 //    cross-entropy, Adam. Targets: >= 60% of the one-core FMA peak; on two
 //    threads >= 1.6x the one-thread speed; peak RSS of this process <= 64 MiB.
+//    The same step with .fused = true (every attention through the flash
+//    kernel, attention dropout inside it) is printed beside it, with the peak
+//    of heed's live tensor storage over one step (detail::peak_storage_bytes)
+//    both ways, and the process's peak RSS after the fused runs alone (they
+//    run first) and after everything.
 //  - tiny step: d_model 32, 2 heads, 1 + 1 layers, feed-forward 128, batch 8,
 //    lengths 10, vocab 100: where per-op overhead shows.
 //
@@ -20,9 +25,12 @@
 // q kᵀ and weights v per head, the output layer) times 3, since the backward
 // of each matmul is two matmuls of the same size. Softmax, norms, dropout and
 // the optimizer are not counted: they are the overhead the share of peak shows.
+#include <algorithm>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "nn/nn.h"
 #include "nn/transformer.h"
@@ -64,7 +72,7 @@ struct Trainer {
   Tensor source, input, output;
   int64_t vocab;
 
-  explicit Trainer(const Workload& w)
+  explicit Trainer(const Workload& w, bool fused = false)
       : model({.src_vocab = w.vocab,
                .tgt_vocab = w.vocab,
                .d_model = w.d,
@@ -74,6 +82,7 @@ struct Trainer {
                .dim_feedforward = w.ff,
                .dropout = 0.1f,
                .max_length = std::max(w.S, w.T) + 1,
+               .fused = fused,
                .seed = 0}),
         adam(model.named_parameters(), {.lr = 1e-3}),
         vocab(w.vocab) {
@@ -98,12 +107,35 @@ struct Trainer {
   }
 };
 
-Timing time_steps(const Workload& w, int threads, int reps) {
+struct StepFigures {
+  Timing wall;
+  double cpu_median = 0;        // process CPU seconds per step (all threads), median
+  int64_t peak_step_bytes = 0;  // heed's live tensor storage at its highest during one step
+};
+
+double cpu_seconds() { return double(std::clock()) / CLOCKS_PER_SEC; }
+
+StepFigures time_steps(const Workload& w, int threads, int reps, bool fused = false) {
   set_num_threads(threads);
-  Trainer trainer(w);
-  Timing t = time_runs([&] { trainer.step(); }, reps, 3);
+  Trainer trainer(w, fused);
+  StepFigures f;
+  trainer.step();  // Adam's moments exist from here on
+  detail::reset_peak_storage_bytes();
+  trainer.step();
+  f.peak_step_bytes = detail::peak_storage_bytes();
+  std::vector<double> cpu;
+  f.wall = time_runs(
+      [&] {
+        const double c0 = cpu_seconds();
+        trainer.step();
+        cpu.push_back(cpu_seconds() - c0);
+      },
+      reps, 1);
+  cpu.erase(cpu.begin());  // the warm-up's
+  std::sort(cpu.begin(), cpu.end());
+  f.cpu_median = cpu[cpu.size() / 2];
   set_num_threads(1);
-  return t;
+  return f;
 }
 
 }  // namespace
@@ -118,14 +150,24 @@ void bench_transformer() {
       peak1, peak2);
 
   const double flop = step_flop(step);
-  Timing one = time_steps(step, 1, 15);
+  StepFigures fused = time_steps(step, 1, 15, true);
+  const double fused_rss = peak_rss_mib();
+  StepFigures plain = time_steps(step, 1, 15);
+  Timing one = plain.wall;
   double share = flop / one.median / 1e9 / peak1 * 100;
   std::printf("  d 128, 4 heads, 2+2 layers, ff 512, batch 32, lengths 32, vocab 1000: %.2f GFLOP\n",
               flop / 1e9);
   std::printf("    1 thread   %8.2f ms (best %8.2f)  %6.1f GFLOP/s  %5.1f%% of peak  %s (target 60%%)\n",
               one.median * 1e3, one.best * 1e3, flop / one.median / 1e9, share,
               share >= 60 ? "PASS" : "MISS");
-  Timing two = time_steps(step, 2, 15);
+  for (const auto& [name, f] : {std::pair<const char*, const StepFigures&>{"plain", plain}, {"fused", fused}})
+    std::printf(
+        "    1 thread, %s attention: %8.2f ms wall (best %8.2f), %8.2f ms CPU, %5.1f%% of peak; "
+        "tensor storage peak in a step %6.1f MiB\n",
+        name, f.wall.median * 1e3, f.wall.best * 1e3, f.cpu_median * 1e3,
+        flop / f.wall.median / 1e9 / peak1 * 100, double(f.peak_step_bytes) / (1 << 20));
+  std::printf("    peak RSS after the fused steps alone %.1f MiB\n", fused_rss);
+  Timing two = time_steps(step, 2, 15).wall;
   double speedup = one.median / two.median;
   std::printf("    2 threads  %8.2f ms (best %8.2f)  %6.1f GFLOP/s  %5.2fx one thread  %s (target 1.6x)\n",
               two.median * 1e3, two.best * 1e3, flop / two.median / 1e9, speedup,
@@ -134,7 +176,7 @@ void bench_transformer() {
   std::printf("    peak RSS of this process %.1f MiB  %s (target 64 MiB)\n", rss,
               rss <= 64 ? "PASS" : "MISS");
 
-  Timing small = time_steps(tiny, 1, 201);
+  Timing small = time_steps(tiny, 1, 201).wall;
   std::printf("  tiny: d 32, 2 heads, 1+1 layers, ff 128, batch 8, lengths 10, vocab 100: %.1f MFLOP\n",
               step_flop(tiny) / 1e6);
   std::printf("    1 thread   %8.3f ms (best %8.3f)  %6.1f GFLOP/s\n", small.median * 1e3, small.best * 1e3,
