@@ -54,11 +54,23 @@ struct DropMask {
   float at(int64_t b, int64_t i, int64_t j) const {
     return dropout_hash_uniform(s0, s1, uint64_t((b * t + i) * s + j)) >= p ? scale : 0.0f;
   }
-  // y[c] = x[c] m(b, i, j0 + c) for c < n (y may be x).
+  // y[c] = x[c] m(b, i, j0 + c) for c < n (y may be x). The row's indices
+  // share their high word unless they cross a multiple of 2^32: then the hash
+  // is dropout_hash_uniform's with that word hoisted, in a loop of 32-bit lanes
+  // that vectorizes (the members copied out, so no store can alias them).
   void apply(const float* x, float* y, int64_t n, int64_t b, int64_t i, int64_t j0) const {
     const uint64_t base = uint64_t((b * t + i) * s + j0);
-    for (int64_t c = 0; c < n; ++c)
-      y[c] = dropout_hash_uniform(s0, s1, base + uint64_t(c)) >= p ? x[c] * scale : 0.0f;
+    const uint32_t lo = uint32_t(base), hi = uint32_t(base >> 32) + s1, k0 = s0;
+    const float keep = p, f = scale;
+    if (uint64_t(lo) + uint64_t(n) > (uint64_t{1} << 32)) {
+      for (int64_t c = 0; c < n; ++c)
+        y[c] = dropout_hash_uniform(k0, s1, base + uint64_t(c)) >= keep ? x[c] * f : 0.0f;
+      return;
+    }
+    for (int64_t c = 0; c < n; ++c) {
+      const uint32_t h = fmix32(fmix32((lo + uint32_t(c)) ^ k0) ^ hi);
+      y[c] = float(h >> 8) * 0x1p-24f >= keep ? x[c] * f : 0.0f;
+    }
   }
 };
 
