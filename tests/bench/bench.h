@@ -48,6 +48,7 @@ void bench_softmax(const Peak& peak);          // bench_softmax.cpp
 void bench_autograd();                         // bench_autograd.cpp
 void bench_graph();                            // bench_graph.cpp
 void bench_attention(const Peak& one_thread);  // bench_attention.cpp
+void bench_efficient(const Peak& one_thread);  // bench_efficient.cpp
 void bench_training();                         // bench_training.cpp
 
 }  // namespace heed::bench

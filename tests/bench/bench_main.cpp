@@ -2,7 +2,7 @@
 // threads, next to this machine's own FMA peak and copy bandwidth; then the
 // cost of recording ops, what recurrent graphs hold and cost, attention's
 // workloads, and the time the training tests take. `heed_bench training`,
-// `heed_bench graph` and `heed_bench attention` run one part alone.
+// `heed_bench graph`, `heed_bench attention` and `heed_bench efficient` run one part alone.
 #include <cstdio>
 #include <cstring>
 
@@ -15,6 +15,11 @@ int main(int argc, char** argv) {
   const char* only = argc > 1 ? argv[1] : "";
   if (std::strcmp(only, "training") == 0) {
     bench::bench_training();
+    return 0;
+  }
+  if (std::strcmp(only, "efficient") == 0) {
+    set_num_threads(1);
+    bench::bench_efficient(bench::measure_peak(1));
     return 0;
   }
   if (std::strcmp(only, "graph") == 0 || std::strcmp(only, "attention") == 0) {
@@ -54,6 +59,7 @@ int main(int argc, char** argv) {
   bench::bench_autograd();
   bench::bench_graph();
   bench::bench_attention(one_thread);
+  bench::bench_efficient(one_thread);
   set_num_threads(all_threads);
   bench::bench_training();
 }
