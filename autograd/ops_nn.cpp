@@ -216,11 +216,11 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
 Variable dropout(const Variable& x, float p, bool training, Generator& gen) {
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
   if (!training || p == 0.0f) return x;
-  Tensor mask = rand(x.shape(), gen);  // uniform on [0, 1): kept when >= p
-  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
-  for (int64_t i = 0; i < mask.numel(); ++i) mask.data()[i] = mask.data()[i] >= p ? scale : 0.0f;
-  return record("dropout", x.value() * mask, {x},
-                [mask = Saved(mask, "its mask")](const Tensor& grad) { return Grads{grad * mask}; });
+  // The mask is a hash of (seed, element), so backward drops the same elements
+  // of the gradient from the seed alone: the graph keeps 8 bytes, not a mask.
+  const uint64_t seed = gen.next_u64();
+  return record("dropout", dropout(x.value(), p, seed), {x},
+                [p, seed](const Tensor& grad) { return Grads{dropout(grad, p, seed)}; });
 }
 
 // ------------------------------------------------------------- embedding

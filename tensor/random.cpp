@@ -5,6 +5,8 @@
 #include <cmath>
 #include <mutex>
 
+#include "tensor/kernels/parallel.h"
+
 namespace heed {
 namespace {
 
@@ -120,6 +122,42 @@ Tensor uniform(const Shape& shape, float low, float high, Generator& gen) {
 }
 Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen) {
   return fill_with("normal", shape, [&] { return mean + stddev * gen.normal(); });
+}
+
+namespace {
+// MurmurHash3's finalizer: a bijection on 32 bits in which every input bit
+// flips each output bit with probability close to 1/2.
+inline uint32_t fmix32(uint32_t h) {
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  return h ^ (h >> 16);
+}
+// Written as plain integer arithmetic so the loop below vectorizes.
+inline float hash_uniform(uint32_t s0, uint32_t s1, uint64_t i) {
+  uint32_t h = fmix32(fmix32(uint32_t(i) ^ s0) ^ (uint32_t(i >> 32) + s1));
+  return float(h >> 8) * 0x1p-24f;
+}
+}  // namespace
+
+float dropout_uniform(uint64_t seed, uint64_t i) {
+  return hash_uniform(uint32_t(seed), uint32_t(seed >> 32), i);
+}
+
+Tensor dropout(const Tensor& x, float p, uint64_t seed) {
+  HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
+  Tensor in = contiguous(x);
+  Tensor y = detail::empty_for("dropout", x.shape());
+  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  const uint32_t s0 = uint32_t(seed), s1 = uint32_t(seed >> 32);
+  const float* __restrict src = in.data();
+  float* __restrict dst = y.data();
+  kernels::parallel_for(y.numel(), 1 << 15, [=](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i)
+      dst[i] = hash_uniform(s0, s1, uint64_t(i)) >= p ? src[i] * scale : 0.0f;
+  });
+  return y;
 }
 
 }  // namespace heed

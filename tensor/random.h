@@ -64,4 +64,17 @@ Tensor uniform(const Shape& shape, float low, float high, Generator& gen);
 // Normal with the given mean and standard deviation.
 Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen);
 
+// Dropout with a mask that is never stored: element i of x (counted in
+// row-major order) is kept, and scaled by 1 / (1 - p), when dropout_uniform(seed, i)
+// >= p, else zeroed. The mask is a function of (seed, i) alone, so the same
+// seed drops the same elements of any tensor of x's shape: the backward is
+// dropout(grad, p, seed), and the graph saves a seed instead of a mask. Each
+// element is independent of the others, so threads split the work and the
+// result is the same for any thread count.
+Tensor dropout(const Tensor& x, float p, uint64_t seed);
+// A uniform on [0, 1) with 24 random bits from the pair (seed, i): a hash
+// (two rounds of MurmurHash3's 32-bit finalizer), not a stream, so element i
+// needs no draws before it.
+float dropout_uniform(uint64_t seed, uint64_t i);
+
 }  // namespace heed

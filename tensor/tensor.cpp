@@ -20,12 +20,18 @@ namespace heed {
 namespace {
 std::atomic<int64_t> g_live_storages{0};
 std::atomic<int64_t> g_live_storage_bytes{0};
+std::atomic<int64_t> g_peak_storage_bytes{0};
 }  // namespace
 
 Storage::Storage(int64_t count) : count_(count) {
   if (count > 0) data_ = kernels::pool_acquire(static_cast<size_t>(count));
   g_live_storages.fetch_add(1, std::memory_order_relaxed);
-  g_live_storage_bytes.fetch_add(count * int64_t(sizeof(float)), std::memory_order_relaxed);
+  const int64_t live =
+      g_live_storage_bytes.fetch_add(count * int64_t(sizeof(float)), std::memory_order_relaxed) +
+      count * int64_t(sizeof(float));
+  int64_t peak = g_peak_storage_bytes.load(std::memory_order_relaxed);
+  while (live > peak && !g_peak_storage_bytes.compare_exchange_weak(peak, live, std::memory_order_relaxed)) {
+  }
 }
 
 Storage::~Storage() {
@@ -36,6 +42,10 @@ Storage::~Storage() {
 
 int64_t detail::live_storages() { return g_live_storages.load(std::memory_order_relaxed); }
 int64_t detail::live_storage_bytes() { return g_live_storage_bytes.load(std::memory_order_relaxed); }
+int64_t detail::peak_storage_bytes() { return g_peak_storage_bytes.load(std::memory_order_relaxed); }
+void detail::reset_peak_storage_bytes() {
+  g_peak_storage_bytes.store(live_storage_bytes(), std::memory_order_relaxed);
+}
 
 // ------------------------------------------------------------- Tensor
 Tensor::Tensor(std::shared_ptr<Storage> storage, Shape shape, Strides strides, int64_t offset)

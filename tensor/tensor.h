@@ -156,6 +156,10 @@ void begin_inplace(const Tensor& dst, const char* op);
 // make bench use them to count what a graph keeps.
 int64_t live_storages();
 int64_t live_storage_bytes();
+// The most live_storage_bytes() has been since the last reset (which sets it
+// to the bytes live now): the peak memory of what ran in between.
+int64_t peak_storage_bytes();
+void reset_peak_storage_bytes();
 }  // namespace detail
 
 // ------------------------------------------------------------- printing

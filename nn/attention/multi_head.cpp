@@ -2,6 +2,7 @@
 
 #include <cmath>
 
+#include "nn/attention/fused.h"
 #include "nn/attention/rotary.h"
 
 namespace heed::detail {
@@ -57,6 +58,10 @@ void MultiHeadAttention::build(Generator& gen) {
   if (options_.vdim == 0) options_.vdim = D;
   HEED_CHECK(!options_.rotary || (D / H) % 2 == 0,
              "MultiHeadAttention: rotary needs an even head width, got ", D / H);
+  HEED_CHECK(
+      !options_.fused || (!options_.relative_positions && options_.dropout == 0.0f),
+      "MultiHeadAttention: fused attention never makes the weights that relative_positions and dropout ",
+      "act on; set fused = false to use them");
   const bool bias = options_.bias;
   q_proj = register_module(
       "q_proj",
@@ -109,6 +114,13 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
     cache->v = v;
   }
   const int64_t S = k.size(2);
+  if (options_.fused) {
+    HEED_CHECK(!masks.attn.defined(), describe(),
+               ": fused attention takes key_padding and causal masks, not an ", "attn mask of shape ",
+               masks.attn.defined() ? masks.attn.shape() : Shape{});
+    Variable out = fused_attention(q, k, v, {.causal = masks.causal, .key_padding = masks.key_padding});
+    return {out_proj->forward(detail::merge_heads(out)), Variable()};  // (B, H, T, Dh) -> (B, T, D)
+  }
   Tensor mask = detail::combine_masks(masks, B, T, S, "MultiHeadAttention");
 
   // Without relative positions or active dropout, each head is plain scaled
@@ -153,6 +165,7 @@ std::string MultiHeadAttention::describe() const {
   if (options_.kdim != options_.embed_dim || options_.vdim != options_.embed_dim)
     extra += detail::concat(", kdim=", options_.kdim, ", vdim=", options_.vdim);
   if (options_.rotary) extra += ", rotary=true";
+  if (options_.fused) extra += ", fused=true";
   if (options_.relative_positions)
     extra += detail::concat(", relative_positions=", *options_.relative_positions);
   return detail::concat("MultiHeadAttention(embed_dim=", options_.embed_dim,

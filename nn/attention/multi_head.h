@@ -42,6 +42,12 @@ struct MultiHeadAttentionOptions {
   // Shaw et al.'s relative positions with distances clipped to +-k (k may be 0).
   std::optional<int64_t> relative_positions = std::nullopt;
   std::optional<uint64_t> seed = std::nullopt;  // else the default generator
+  // The heads go through fused_attention (nn/attention/fused.h): memory O(T)
+  // per head instead of O(T S), and forward returns undefined weights. Takes the
+  // key_padding and causal masks (and rotary, and a KVCache); an attn mask is an
+  // error at forward, relative_positions or dropout > 0 at construction, since
+  // both need the weights the fused kernel never makes.
+  bool fused = false;
 };
 
 // What hides which key (non-zero hides). Each is optional; they combine.
@@ -65,7 +71,7 @@ class MultiHeadAttention : public Module {
   MultiHeadAttention(const MultiHeadAttentionOptions& options, Generator& gen);
 
   // query: (B, T, D)  key: (B, S, kdim)  value: (B, S, vdim)
-  //   ->  output: (B, T, D), weights: (B, H, T, S) per head
+  //   ->  output: (B, T, D), weights: (B, H, T, S) per head (undefined when fused)
   // With a cache, key and value are the new steps only, and S counts the cache too.
   Attention forward(const Variable& query, const Variable& key, const Variable& value,
                     const AttentionMasks& masks = {}, KVCache* cache = nullptr);

@@ -43,12 +43,15 @@ struct Peak {
 
 // Each part of the bench; bench_main.cpp runs them in this order.
 Peak measure_peak(int threads);                // bench_peak.cpp
+double measure_fma_peak(int threads);          // bench_peak.cpp: the FMA half alone (no 512 MiB arrays)
 void bench_sgemm(const Peak& peak);            // bench_sgemm.cpp
 void bench_softmax(const Peak& peak);          // bench_softmax.cpp
 void bench_autograd();                         // bench_autograd.cpp
 void bench_graph();                            // bench_graph.cpp
 void bench_attention(const Peak& one_thread);  // bench_attention.cpp
+void bench_fused(const Peak& one_thread);      // bench_fused.cpp
 void bench_efficient(const Peak& one_thread);  // bench_efficient.cpp
 void bench_training();                         // bench_training.cpp
+void bench_transformer();                      // bench_transformer.cpp: run as its own process
 
 }  // namespace heed::bench

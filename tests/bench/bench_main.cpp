@@ -1,10 +1,12 @@
 // `make bench`: every kernel figure as a median after warm-up, for 1 and 2
 // threads, next to this machine's own FMA peak and copy bandwidth; then the
 // cost of recording ops, what recurrent graphs hold and cost, attention's
-// workloads, and the time the training tests take. `heed_bench training`,
-// `heed_bench graph`, `heed_bench attention` and `heed_bench efficient` run one part alone.
+// workloads, the time the training tests take, fused against plain attention,
+// and Transformer training steps. `heed_bench PART` runs one part alone, PART
+// one of: autograd, graph, attention, fused, efficient, training, transformer.
 #include <cstdio>
-#include <cstring>
+#include <cstdlib>
+#include <string>
 
 #include "tensor/kernels/parallel.h"
 #include "tensor/kernels/simd.h"
@@ -12,27 +14,36 @@
 
 int main(int argc, char** argv) {
   using namespace heed;
-  const char* only = argc > 1 ? argv[1] : "";
-  if (std::strcmp(only, "training") == 0) {
-    bench::bench_training();
-    return 0;
-  }
-  if (std::strcmp(only, "efficient") == 0) {
-    set_num_threads(1);
-    bench::bench_efficient(bench::measure_peak(1));
-    return 0;
-  }
-  if (std::strcmp(only, "graph") == 0 || std::strcmp(only, "attention") == 0) {
-    set_num_threads(1);
-    if (only[0] == 'g')
+  const int num_threads_at_start = num_threads();
+  if (argc > 1) {  // one part
+    const std::string part = argv[1];
+    set_num_threads(1);  // every part but training and transformer runs on one thread
+    if (part == "autograd") {
+      bench::bench_autograd();
+    } else if (part == "graph") {
       bench::bench_graph();
-    else
+    } else if (part == "attention") {
       bench::bench_attention(bench::measure_peak(1));
+    } else if (part == "fused") {
+      bench::bench_fused(bench::measure_peak(1));
+    } else if (part == "efficient") {
+      bench::bench_efficient(bench::measure_peak(1));
+    } else if (part == "training") {
+      set_num_threads(num_threads_at_start);
+      bench::bench_training();
+    } else if (part == "transformer") {
+      bench::bench_transformer();
+    } else {
+      std::fprintf(stderr,
+                   "heed_bench: no part '%s'; the parts are autograd, graph, attention, fused, efficient, "
+                   "training and transformer (none: all of them)\n",
+                   argv[1]);
+      return 2;
+    }
     return 0;
   }
   std::printf("heed bench: SIMD back end %s (%d floats), OpenMP threads available: %d\n", simd::Vec::name,
               simd::Vec::width, num_threads());
-  const int all_threads = num_threads();
   double one_core = 0;
   bench::Peak one_thread;
   for (int threads : {1, 2}) {
@@ -59,7 +70,11 @@ int main(int argc, char** argv) {
   bench::bench_autograd();
   bench::bench_graph();
   bench::bench_attention(one_thread);
+  bench::bench_fused(one_thread);
   bench::bench_efficient(one_thread);
-  set_num_threads(all_threads);
+  set_num_threads(num_threads_at_start);
   bench::bench_training();
+  // A fresh process, so the peak RSS it reports is the Transformer's own.
+  std::fflush(stdout);
+  if (std::system((std::string(argv[0]) + " transformer").c_str()) != 0) return 1;
 }

@@ -58,15 +58,18 @@ void on_threads(int threads, Body&& body) {
 
 }  // namespace
 
-Peak measure_peak(int threads) {
-  Peak peak;
-  peak.threads = threads;
-
+double measure_fma_peak(int threads) {
   volatile float sink = 0;
   double fma_seconds =
       time_runs([&] { on_threads(threads, [&](int t, int) { sink = sink + fma_loop(float(t)); }); }, 9, 1)
           .best;
-  peak.fma_gflops = double(threads) * double(ITERATIONS) * CHAINS * V::width * 2 / fma_seconds * 1e-9;
+  return double(threads) * double(ITERATIONS) * CHAINS * V::width * 2 / fma_seconds * 1e-9;
+}
+
+Peak measure_peak(int threads) {
+  Peak peak;
+  peak.threads = threads;
+  peak.fma_gflops = measure_fma_peak(threads);
 
   if (!copy_src) {
     copy_src = kernels::pool_acquire(COPY_FLOATS);

@@ -1,5 +1,6 @@
-// Tasks that attention solves, shared by the learning tests (test_attention_learning.cpp)
-// and make bench (bench_attention.cpp):
+// Tasks that attention solves, shared by the learning tests (test_attention_learning.cpp),
+// the generation tests (test_generate.cpp, through AttentionSeq2Seq::make_decoder) and
+// make bench (bench_attention.cpp):
 //
 //  - reversal of length-12 sequences by a GRU encoder-decoder whose decoder
 //    attends to the encoder's outputs at every step (Bahdanau, Luong dot or
@@ -159,7 +160,52 @@ struct AttentionSeq2Seq : nn::Module {
     }
     return stack(predicted, 1);
   }
+
+  // source: (B, S)  ->  a Decoder for nn::greedy_search / nn::beam_search that
+  // steps as decode() does; decoder_start_token_id = sizes.vocab.
+  std::unique_ptr<nn::Decoder> make_decoder(const Tensor& source);
 };
+
+// A Decoder over a batch of sources for nn::greedy_search / nn::beam_search,
+// stepping exactly as decode() does (start symbol sizes.vocab). Its state per
+// hypothesis: h and h~ (N, Hid), and the encoder's outputs (N, S, Hid) (and
+// Bahdanau's projected keys), whose rows reorder() follows.
+class AttentionSeq2SeqDecoder : public nn::Decoder {
+ public:
+  AttentionSeq2SeqDecoder(AttentionSeq2Seq& model, const Tensor& source) : model_(model) {
+    NoGradGuard no_grad;
+    e_ = model.encode(source);
+    h_ = e_.h;
+    attentional_ = Variable(zeros({source.size(0), model.sizes.hidden}));
+  }
+  Tensor step(const Tensor& last) override {
+    NoGradGuard no_grad;
+    attentional_ = model_.step(model_.embed->forward(last), h_, attentional_, e_);
+    return log_softmax(model_.out->forward(attentional_).value(), -1);  // (N, V)
+  }
+  void reorder(const std::vector<int64_t>& rows) override {
+    const Tensor index = from_vector(std::vector<float>(rows.begin(), rows.end()), {int64_t(rows.size())});
+    auto pick = [&](Variable& v) {
+      if (v.defined()) v = Variable(index_select(v.value(), 0, index));
+    };
+    pick(h_);
+    pick(attentional_);
+    pick(e_.outputs);
+    pick(e_.memory.keys);
+    pick(e_.memory.projected);
+    if (e_.memory.key_padding.defined())
+      e_.memory.key_padding = index_select(e_.memory.key_padding, 0, index);
+  }
+
+ private:
+  AttentionSeq2Seq& model_;
+  AttentionSeq2Seq::Encoded e_;
+  Variable h_, attentional_;
+};
+
+inline std::unique_ptr<nn::Decoder> AttentionSeq2Seq::make_decoder(const Tensor& source) {
+  return std::make_unique<AttentionSeq2SeqDecoder>(*this, source);
+}
 
 struct LearningResult {
   double validation_accuracy = 0, test_accuracy = 0;

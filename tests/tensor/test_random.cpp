@@ -6,6 +6,7 @@
 #include <cmath>
 #include <vector>
 
+#include "tensor/kernels/parallel.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
 
@@ -106,4 +107,43 @@ TEST_CASE("randint covers [0, n) evenly and nothing else") {
   for (int c : counts) CHECK(c == doctest::Approx(10000).epsilon(0.05));
   CHECK(gen.randint(1) == 0);
   CHECK_THROWS_WITH_AS(gen.randint(0), "randint: n must be positive, got 0", Error);
+}
+
+TEST_CASE(
+    "dropout's mask is a function of (seed, element): the same for the gradient, and for any thread count") {
+  const int64_t n = 1 << 17;  // four threads' worth of chunks
+  Tensor x = ones({n});
+  Tensor y = dropout(x, 0.25f, /*seed=*/7);
+  int64_t kept = 0, wrong = 0;
+  for (int64_t i = 0; i < n; ++i) {
+    bool keep = dropout_uniform(7, uint64_t(i)) >= 0.25f;
+    wrong += y.data()[i] != (keep ? 1.0f / 0.75f : 0.0f);
+    kept += keep;
+  }
+  CHECK(wrong == 0);
+  // A fair hash keeps 3/4 of 131072 elements, give or take sqrt(n p (1-p)) = 157.
+  CHECK(std::abs(double(kept) / double(n) - 0.75) < 0.005);
+
+  // Another tensor of the same shape loses the same elements (the backward's rule).
+  Tensor g = full({n}, 2.0f);
+  Tensor dg = dropout(g, 0.25f, 7);
+  for (int64_t i = 0; i < n; i += 97) CHECK(dg.data()[i] == 2.0f * y.data()[i]);
+
+  int saved = num_threads();
+  set_num_threads(1);
+  Tensor one_thread = dropout(x, 0.25f, 7);
+  set_num_threads(saved);
+  CHECK(equal(one_thread, y));
+  CHECK_FALSE(equal(dropout(x, 0.25f, 8), y));  // another seed, another mask
+}
+
+TEST_CASE(
+    "dropout reads a strided view in row-major order, and keeps everything at p = 0, nothing at p = 1") {
+  Tensor x = reshape(arange(0, 12), {3, 4});
+  Tensor t = transpose(x, 0, 1);  // (4, 3), not contiguous
+  CHECK(equal(dropout(t, 0.5f, 3), dropout(contiguous(t), 0.5f, 3)));
+  CHECK(equal(dropout(x, 0.0f, 3), x));
+  CHECK(equal(dropout(x, 1.0f, 3), zeros({3, 4})));
+  CHECK(dropout(empty({0, 4}), 0.5f, 3).numel() == 0);
+  CHECK_THROWS_WITH_AS(dropout(x, -0.1f, 3), "dropout: p must be in [0, 1], got -0.1", Error);
 }
