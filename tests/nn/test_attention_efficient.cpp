@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "autograd/gradcheck.h"
+#include "nn/attention/fused.h"
 #include "nn/attention/linear_attention.h"
 #include "nn/attention/multi_head.h"
 #include "nn/attention/sparse.h"
@@ -179,6 +180,20 @@ TEST_CASE("the output at i gets exactly zero gradient from keys and values outsi
           CHECK(!equal(gv, zeros_like(gv)));  // a visible value always matters
         }
       }
+    }
+}
+
+TEST_CASE("the fused kernel's band (left, right) = sliding_window_band(w) is the sliding window") {
+  const int64_t T = 17, S = 23;  // with a cache, query i at position S - T + i
+  Variable q(randn_({2, 2, T, 8}, 80)), k(randn_({2, 2, S, 8}, 81)), v(randn_({2, 2, S, 5}, 82));
+  for (bool causal : {true, false})
+    for (int64_t w : {1, 4, 7}) {
+      CAPTURE(causal);
+      CAPTURE(w);
+      nn::Band band = nn::sliding_window_band(w, causal);
+      Tensor fused =
+          nn::fused_attention(q, k, v, {.window_left = band.left, .window_right = band.right}).value();
+      CHECK(allclose(fused, nn::sliding_window_attention(q, k, v, w, causal).output.value(), 1e-5f, 1e-5f));
     }
 }
 
