@@ -11,6 +11,12 @@
 //                       (update, read), 6 backward (update, read and dq; then
 //                       R, dk and dv): 16 T d^2
 // So linear attention does d / T of softmax's work: 1/4 at T = 256, 1/64 at 4096.
+//   sliding window      the fused kernel with the causal band of width w = 256:
+//                       it skips the key tiles outside the band, so its work is
+//                       counted as the 12 T w d of the keys it sees (less the
+//                       triangle at the start); the tiles it does visit at the
+//                       band's edges are partly hidden, which the count leaves out.
+#include <algorithm>
 #include <cstdio>
 #include <functional>
 
@@ -20,7 +26,7 @@
 namespace heed::bench {
 
 void bench_efficient(const Peak& peak) {
-  constexpr int64_t d = 64;
+  constexpr int64_t d = 64, w = 256;
   std::printf(
       "\nEfficient attention, forward + backward (1 head, batch 1, d %lld), one thread, median of 5\n"
       "  (softmax: 12 T^2 d FLOP; linear: 12 T d^2, causal 16 T d^2)\n",
@@ -44,6 +50,11 @@ void bench_efficient(const Peak& peak) {
         {"linear", 12.0 * Td * d, [](auto& q, auto& k, auto& v) { return nn::linear_attention(q, k, v); }},
         {"linear, causal", 16.0 * Td * d,
          [](auto& q, auto& k, auto& v) { return nn::linear_attention(q, k, v, true); }},
+        {"window 256, fused", 12.0 * (double(T) * std::min(T, w) - 0.5 * std::min(T, w) * std::min(T, w)) * d,
+         [](auto& q, auto& k, auto& v) {
+           nn::Band band = nn::sliding_window_band(w, /*causal=*/true);
+           return nn::fused_attention(q, k, v, {.window_left = band.left, .window_right = band.right});
+         }},
     };
     for (const Row& row : rows) {
       Timing t = time_runs(
