@@ -22,6 +22,7 @@ Variable tanh(const Variable& x);
 Variable sigmoid(const Variable& x);
 Variable relu(const Variable& x);
 Variable gelu(const Variable& x);
+Variable elu(const Variable& x, float alpha = 1.0f);
 Variable pow(const Variable& x, float exponent);
 
 Variable add(const Variable& a, const Variable& b);

@@ -87,6 +87,16 @@ Variable gelu(const Variable& x) {
   });
 }
 
+// elu'(x) = 1 for x > 0, alpha e^x = y + alpha otherwise; y > 0 exactly when x > 0,
+// so the output alone gives the derivative.
+Variable elu(const Variable& x, float alpha) {
+  Tensor y = elu(x.value(), alpha);
+  return record("elu", y, {x}, [y = Saved(y, "its output"), alpha](const Tensor& grad) {
+    return Grads{
+        map2(grad, y, "elu backward", [alpha](float g, float e) { return e > 0.0f ? g : g * (e + alpha); })};
+  });
+}
+
 Variable pow(const Variable& x, float exponent) {
   return record("pow", pow(x.value(), exponent), {x},
                 [x = Saved(x.value(), "its input"), exponent](const Tensor& grad) {

@@ -5,6 +5,7 @@
 //   GELU:    0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (PyTorch's approximate="tanh")
 //   Tanh:    tanh(x)
 //   Sigmoid: 1 / (1 + exp(-x))
+//   ELU:     x for x > 0, alpha (exp(x) - 1) otherwise
 #pragma once
 
 #include <string>
@@ -40,6 +41,15 @@ class Sigmoid : public UnaryModule {
   Sigmoid() : UnaryModule("Sigmoid") {}
   Variable forward(const Variable& x) override;
   std::string describe() const override { return "Sigmoid()"; }
+};
+
+class ELU : public UnaryModule {
+ public:
+  explicit ELU(float alpha = 1.0f) : UnaryModule("ELU"), alpha(alpha) {}
+  Variable forward(const Variable& x) override;
+  std::string describe() const override;
+
+  float alpha;
 };
 
 }  // namespace heed::nn

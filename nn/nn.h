@@ -1,7 +1,8 @@
 // heed's whole public API in one include, the one a program starts with:
 // nn sits on top, so its umbrella also brings the floors below it. From nn:
-// Module, the layers, the recurrent layers, attention (nn/attention/), losses,
-// initializers, optimizers, schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
+// Module, the layers, the recurrent layers, attention (nn/attention/), the
+// Transformer, greedy and beam search, BLEU, losses, initializers, optimizers,
+// schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
 // backward, the differentiable ops, NoGradGuard, gradcheck, AnomalyGuard, DOT
 // graphs; from tensor: Tensor, its ops and the seeded Generator.
 // (nn/io/json.h is safetensors' private helper and is not part of this surface.)
@@ -12,11 +13,13 @@
 #include "nn/attention/bahdanau.h"
 #include "nn/attention/focus.h"
 #include "nn/attention/fused.h"
+#include "nn/attention/linear_attention.h"
 #include "nn/attention/luong.h"
 #include "nn/attention/multi_head.h"
 #include "nn/attention/positions.h"
 #include "nn/attention/rotary.h"
 #include "nn/attention/scaled_dot_product.h"
+#include "nn/attention/sparse.h"
 #include "nn/bleu.h"
 #include "nn/dropout.h"
 #include "nn/embedding.h"

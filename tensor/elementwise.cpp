@@ -101,6 +101,11 @@ Tensor gelu(const Tensor& x) {
   });
 }
 
+// expm1, not exp - 1: no cancellation for x near 0, where elu is steepest.
+Tensor elu(const Tensor& x, float alpha) {
+  return unary(x, "elu", [alpha](float v) { return v > 0.0f ? v : alpha * std::expm1(v); });
+}
+
 // Squares and square roots are exact (correctly rounded) this way; powf is not.
 Tensor pow(const Tensor& x, float exponent) {
   if (exponent == 2.0f) return unary(x, "pow", [](float v) { return v * v; });

@@ -28,6 +28,8 @@ Tensor sigmoid(const Tensor& x);
 Tensor relu(const Tensor& x);
 // The tanh approximation, as GPT-2 and PyTorch's approximate="tanh".
 Tensor gelu(const Tensor& x);
+// x for x > 0, alpha (e^x - 1) otherwise (torch.nn.functional.elu).
+Tensor elu(const Tensor& x, float alpha = 1.0f);
 Tensor pow(const Tensor& x, float exponent);
 
 // ------------------------------------------------------------- elementwise, binary

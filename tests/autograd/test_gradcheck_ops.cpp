@@ -47,6 +47,8 @@ TEST_CASE("unary elementwise ops pass gradcheck") {
   CHECK(gradcheck([](const Vars& v) { return sigmoid(v[0]); }, {x}));
   CHECK(gradcheck([](const Vars& v) { return relu(v[0]); }, {kinked}));
   CHECK(gradcheck([](const Vars& v) { return gelu(v[0]); }, {x}));
+  CHECK(gradcheck([](const Vars& v) { return elu(v[0]); }, {kinked}));
+  CHECK(gradcheck([](const Vars& v) { return elu(v[0], 0.3f); }, {kinked}));
   CHECK(gradcheck([](const Vars& v) { return pow(v[0], 3.0f); }, {x}));
   CHECK(gradcheck([](const Vars& v) { return pow(v[0], -1.5f); }, {positive}));
 }

@@ -50,6 +50,7 @@ void bench_autograd();                         // bench_autograd.cpp
 void bench_graph();                            // bench_graph.cpp
 void bench_attention(const Peak& one_thread);  // bench_attention.cpp
 void bench_fused(const Peak& one_thread);      // bench_fused.cpp
+void bench_efficient(const Peak& one_thread);  // bench_efficient.cpp
 void bench_training();                         // bench_training.cpp
 void bench_transformer();                      // bench_transformer.cpp: run as its own process
 

@@ -3,7 +3,7 @@
 // cost of recording ops, what recurrent graphs hold and cost, attention's
 // workloads, the time the training tests take, fused against plain attention,
 // and Transformer training steps. `heed_bench PART` runs one part alone, PART
-// one of: autograd, graph, attention, fused, training, transformer.
+// one of: autograd, graph, attention, fused, efficient, training, transformer.
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
       bench::bench_attention(bench::measure_peak(1));
     } else if (part == "fused") {
       bench::bench_fused(bench::measure_peak(1));
+    } else if (part == "efficient") {
+      bench::bench_efficient(bench::measure_peak(1));
     } else if (part == "training") {
       set_num_threads(num_threads_at_start);
       bench::bench_training();
@@ -33,7 +35,7 @@ int main(int argc, char** argv) {
       bench::bench_transformer();
     } else {
       std::fprintf(stderr,
-                   "heed_bench: no part '%s'; the parts are autograd, graph, attention, fused, "
+                   "heed_bench: no part '%s'; the parts are autograd, graph, attention, fused, efficient, "
                    "training and transformer (none: all of them)\n",
                    argv[1]);
       return 2;
@@ -69,6 +71,7 @@ int main(int argc, char** argv) {
   bench::bench_graph();
   bench::bench_attention(one_thread);
   bench::bench_fused(one_thread);
+  bench::bench_efficient(one_thread);
   set_num_threads(num_threads_at_start);
   bench::bench_training();
   // A fresh process, so the peak RSS it reports is the Transformer's own.

@@ -225,6 +225,9 @@ TEST_CASE("Activations apply their function elementwise") {
   // GELU, tanh form: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))).
   CHECK(
       allclose(nn::GELU().forward(x).value(), Tensor{-0.04540231f, -0.15428599f, 0.34571401f, 2.99636306f}));
+  // ELU: alpha (e^x - 1) below 0.
+  CHECK(allclose(nn::ELU().forward(x).value(), Tensor{-0.86466472f, -0.39346934f, 0.5f, 3.0f}));
+  CHECK(allclose(nn::ELU(2.0f).forward(x).value(), Tensor{-1.72932943f, -0.78693868f, 0.5f, 3.0f}));
 }
 
 TEST_CASE("Activations pass gradcheck") {
@@ -233,7 +236,7 @@ TEST_CASE("Activations pass gradcheck") {
   x = where(lt(abs(x), full({3, 4}, 0.05f)), full({3, 4}, 0.5f), x);  // keep relu's kink out of eps's reach
   std::vector<std::shared_ptr<nn::UnaryModule>> acts{
       std::make_shared<nn::ReLU>(), std::make_shared<nn::GELU>(), std::make_shared<nn::Tanh>(),
-      std::make_shared<nn::Sigmoid>()};
+      std::make_shared<nn::Sigmoid>(), std::make_shared<nn::ELU>(0.7f)};
   for (const auto& act : acts) {
     CAPTURE(act->describe());
     CHECK(gradcheck([&](const std::vector<Variable>& v) { return act->forward(v[0]); }, {x}));
@@ -326,6 +329,7 @@ TEST_CASE("Every layer describes itself with its options") {
   CHECK(nn::GELU().describe() == "GELU(approximate=tanh)");
   CHECK(nn::Tanh().describe() == "Tanh()");
   CHECK(nn::Sigmoid().describe() == "Sigmoid()");
+  CHECK(nn::ELU(0.5f).describe() == "ELU(alpha=0.5)");
   CHECK(nn::Sequential({std::make_shared<nn::ReLU>()}).describe() == "Sequential(size=1)");
   CHECK(nn::CrossEntropyLoss({.label_smoothing = 0.1f}).describe() ==
         "CrossEntropyLoss(ignore_index=-100, label_smoothing=0.1, reduction=mean)");

@@ -85,6 +85,10 @@ TEST_CASE("unary ops match std:: on contiguous, transposed, stepped and expanded
   check_unary(
       sigmoid, [](double x) { return 1 / (1 + std::exp(-x)); }, -20, 20, 1e-6);
   check_unary(gelu, gelu_ref, -6, 6, 1e-6);
+  check_unary([](const Tensor& x) { return elu(x); }, [](double x) { return x > 0 ? x : std::expm1(x); }, -5,
+              5, 1e-7);
+  check_unary([](const Tensor& x) { return elu(x, 0.5f); },
+              [](double x) { return x > 0 ? x : 0.5 * std::expm1(x); }, -5, 5, 1e-7);
 }
 
 TEST_CASE("gelu is the tanh approximation") {
