@@ -13,11 +13,8 @@
 //    of heed's live tensor storage over one step (detail::peak_storage_bytes)
 //    both ways, and the process's peak RSS for each: the fused steps run first,
 //    then the pool is trimmed and the peak reset (Linux's clear_refs) before
-//    the plain ones, so each figure is its own. Measured on the shared AVX-512
-//    host under load (4 runs, 1 thread): plain 90.8-102.4 ms CPU per step (best
-//    wall 89.3-96.7), fused 91.7-103.3 (best 88.3-93.9), the same within the
-//    noise; tensor storage peak 60.9 vs 55.0 MiB, peak RSS 79.8 vs 74.0 MiB. At
-//    T = S = 32 the weights are small: what fusing saves grows with T^2.
+//    the plain ones, so each figure is its own. At T = S = 32 the weights are
+//    small: what fusing saves grows with T^2.
 //  - tiny step: d_model 32, 2 heads, 1 + 1 layers, feed-forward 128, batch 8,
 //    lengths 10, vocab 100: where per-op overhead shows.
 //
