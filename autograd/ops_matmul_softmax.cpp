@@ -19,9 +19,13 @@ namespace heed {
 Variable matmul(const Variable& a, const Variable& b) {
   Tensor out = matmul(a.value(), b.value());
   const bool need_a = a.requires_grad(), need_b = b.requires_grad();
+  // b a transposed view of a contiguous (N, K) matrix, as Linear's weightᵀ is.
+  const Tensor& bt = b.value();
+  const bool b_transposed =
+      bt.dim() == 2 && bt.size(0) > 1 && bt.size(1) > 1 && bt.stride(0) == 1 && bt.stride(1) == bt.size(0);
   return record(
       "matmul", out, {a, b},
-      [sa = a.shape(), sb = b.shape(), a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
+      [sa = a.shape(), sb = b.shape(), b_transposed, a = Saved(need_b ? a.value() : Tensor(), "its input 0"),
        b = Saved(need_a ? b.value() : Tensor(), "its input 1")](const Tensor& grad) {
         const bool a_vec = sa.size() == 1, b_vec = sb.size() == 1;
         Tensor g = grad;  // put back the dims a 1-D operand dropped
@@ -40,8 +44,14 @@ Variable matmul(const Variable& a, const Variable& b) {
             // A weight b (K, N) used by every row of a (..., M, K): the batch
             // dims are more rows, one (K, N) = (rows, K)ᵀ (rows, N) product,
             // instead of a (..., K, N) stack of products summed afterwards.
+            // When b is a transposed (N, K) matrix its gradient is made as (N, K)
+            // rows too, (rows, N)ᵀ (rows, K), and handed back transposed: the
+            // transpose's backward then gives the weight a contiguous gradient,
+            // which it keeps as is instead of copying.
             const int64_t K = a2.size(-1), N = g.size(-1);
-            grad_b = reshape(matmul(transpose(reshape(a2, {-1, K}), 0, 1), reshape(g, {-1, N})), sb);
+            Tensor a_rows = reshape(a2, {-1, K}), g_rows = reshape(g, {-1, N});
+            grad_b = b_transposed ? transpose(matmul(transpose(g_rows, 0, 1), a_rows), 0, 1)
+                                  : reshape(matmul(transpose(a_rows, 0, 1), g_rows), sb);
           } else {
             grad_b = reshape(detail::unbroadcast(matmul(transpose(a2, -2, -1), g), b2), sb);
           }

@@ -155,59 +155,23 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
 //   dweight = sum over rows of grad * xhat,  dbias = sum over rows of grad
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps) {
-  const int64_t d = x.dim() > 0 ? x.size(-1) : 0;
-  HEED_CHECK(x.dim() > 0 && weight.shape() == Shape{d} && bias.shape() == Shape{d}, "layer_norm: x of shape ",
-             x.shape(), " needs weight and bias of shape (", d, ",), got ", weight.shape(), " and ",
-             bias.shape());
-  const int64_t rows = d > 0 ? x.numel() / d : 0;
-  Tensor xc = contiguous(x.value()), w = contiguous(weight.value()), b = contiguous(bias.value());
-  Tensor y = empty(x.shape()), xhat = empty(x.shape()), rstd = empty({rows});
-  for (int64_t r = 0; r < rows; ++r) {
-    const float* in = xc.data() + r * d;
-    double mean = 0, var = 0;
-    for (int64_t j = 0; j < d; ++j) mean += in[j];
-    mean /= double(d);
-    for (int64_t j = 0; j < d; ++j) var += (in[j] - mean) * (in[j] - mean);
-    const float s = float(1.0 / std::sqrt(var / double(d) + eps));
-    rstd.data()[r] = s;
-    float* h = xhat.data() + r * d;
-    float* out = y.data() + r * d;
-    for (int64_t j = 0; j < d; ++j) {
-      h[j] = float(in[j] - mean) * s;
-      out[j] = h[j] * w.data()[j] + b.data()[j];
-    }
-  }
+  LayerNormResult r = layer_norm(x.value(), weight.value(), bias.value(), eps);
+  const int64_t d = x.size(-1), rows = r.rstd.numel();
   // dx reads xhat, rstd and weight; dweight reads xhat; dbias reads nothing saved.
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.requires_grad();
-  return record("layer_norm", y, {x, weight, bias},
-                [need_x, need_w, need_b, rows, d,
-                 xhat = Saved(need_x || need_w ? xhat : Tensor(), "its normalized input"),
-                 rstd = Saved(need_x ? rstd : Tensor(), "its 1/std"),
-                 w = Saved(need_x ? w : Tensor(), "its input 1 (weight)")](const Tensor& grad_output) {
-                  Tensor grad = contiguous(grad_output);
-                  Tensor dx, dw, db;
-                  if (need_b) db = sum(reshape(grad, {rows, d}), {0});
-                  if (need_w) dw = sum(reshape(grad * xhat, {rows, d}), {0});
-                  if (need_x) {
-                    const Tensor &h_all = xhat, &s_all = rstd, &wv = w;
-                    dx = empty(grad.shape());
-                    for (int64_t r = 0; r < rows; ++r) {
-                      const float* g = grad.data() + r * d;
-                      const float* h = h_all.data() + r * d;
-                      double mean_dxhat = 0, mean_dxhat_xhat = 0;
-                      for (int64_t j = 0; j < d; ++j) {
-                        float dxhat = g[j] * wv.data()[j];
-                        mean_dxhat += dxhat;
-                        mean_dxhat_xhat += dxhat * h[j];
-                      }
-                      const float m1 = float(mean_dxhat / double(d)), m2 = float(mean_dxhat_xhat / double(d));
-                      const float s = s_all.data()[r];
-                      float* out = dx.data() + r * d;
-                      for (int64_t j = 0; j < d; ++j) out[j] = s * (g[j] * wv.data()[j] - m1 - h[j] * m2);
-                    }
-                  }
-                  return Grads{dx, dw, db};
-                });
+  return record(
+      "layer_norm", r.y, {x, weight, bias},
+      [need_x, need_w, need_b, rows, d,
+       xhat = Saved(need_x || need_w ? r.xhat : Tensor(), "its normalized input"),
+       rstd = Saved(need_x ? r.rstd : Tensor(), "its 1/std"),
+       w = Saved(need_x ? weight.value() : Tensor(), "its input 1 (weight)")](const Tensor& grad_output) {
+        Tensor grad = contiguous(grad_output);
+        Tensor dx, dw, db;
+        if (need_b) db = sum(reshape(grad, {rows, d}), {0});
+        if (need_w) dw = sum(reshape(grad * xhat, {rows, d}), {0});
+        if (need_x) dx = layer_norm_backward(grad, xhat, rstd, w);
+        return Grads{dx, dw, db};
+      });
 }
 
 // ------------------------------------------------------------- dropout

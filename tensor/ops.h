@@ -113,6 +113,17 @@ struct AttentionResult {
 };
 AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, float scale);
 
+// Layer normalization's two row passes, which autograd's layer_norm is built on.
+// x: (..., D), weight and bias: (D,)  ->  y = xhat * weight + bias, with
+// xhat = (x - mean) * rstd and rstd = 1 / sqrt(var + eps) per row: (rows,).
+struct LayerNormResult {
+  Tensor y, xhat, rstd;
+};
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
+// grad, xhat: (..., D), rstd: (rows,), weight: (D,)  ->  dx: (..., D), per row
+//   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = grad * weight
+Tensor layer_norm_backward(const Tensor& grad, const Tensor& xhat, const Tensor& rstd, const Tensor& weight);
+
 // ------------------------------------------------------------- selection
 // x where mask is non-zero becomes `value` (shapes broadcast).
 Tensor masked_fill(const Tensor& x, const Tensor& mask, float value);
