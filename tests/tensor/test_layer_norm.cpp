@@ -82,6 +82,6 @@ TEST_CASE("layer_norm reads strided rows, takes empty batches, and names mismatc
   CHECK(equal(layer_norm(t, w, b, 1e-5f).y, layer_norm(contiguous(t), w, b, 1e-5f).y));
   CHECK(layer_norm(empty({0, 5}), w, b, 1e-5f).y.numel() == 0);
   CHECK_THROWS_WITH_AS(layer_norm(x, w, b, 1e-5f),
-                       "layer_norm: x of shape (5, 8) needs weight and bias of shape (8,), got (5) and (5)",
+                       "layer_norm: x of shape (5, 8) needs weight and bias of shape (8,), got (5,) and (5,)",
                        Error);
 }
