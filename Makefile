@@ -1,7 +1,9 @@
 # heed: the learner's front door. CMake does the real work (CMakeLists.txt).
 #
 #   make                 configure and build into build/
-#   make run             the tour of the engine (lessons/tour.cpp), run in build/
+#   make run             the course: every lesson in order, in quick mode (figures in figures/)
+#   make lesson N=06     one lesson in full (lessons/06_*/lesson.cpp); ARGS="--seed 3" passes flags
+#   make exercises       your exercises (lessons/NN_topic/exercises.cpp) graded: a scoreboard
 #   make test            build and run every test (installs doctest on Debian when root)
 #   make test-sanitize   the tests again under AddressSanitizer + UBSan (build-asan/)
 #   make test-neon       the kernels' tests on the NEON back end: built for aarch64, run under qemu
@@ -22,7 +24,7 @@ CONFIG  := $(if $(DOCTEST_DIR),-DDOCTEST_INCLUDE_DIR=$(DOCTEST_DIR))
 DOCTEST_HEADER := $(firstword $(wildcard /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h \
                     /opt/homebrew/include/doctest/doctest.h $(DOCTEST_DIR)/doctest/doctest.h))
 
-.PHONY: all configure build run install test test-sanitize test-neon test-avx2 bench doctest clean
+.PHONY: all configure build run lesson exercises install test test-sanitize test-neon test-avx2 bench doctest clean
 
 all: build
 
@@ -32,10 +34,28 @@ configure:
 build: configure
 	@$(CMAKE) --build $(BUILD) -j $(JOBS)
 
-# Only the library and the tour: a first `make run` does not wait for the tests.
+# The lessons only, not the tests: a first `make run` does not wait for them.
+LESSONS = $(sort $(patsubst lessons/%/lesson.cpp,%,$(wildcard lessons/[0-9][0-9]_*/lesson.cpp)))
+
 run: configure
-	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target heed_tour
-	@cd $(BUILD) && ./heed_tour
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target $(foreach l,$(LESSONS),lesson_$(firstword $(subst _, ,$(l))))
+	@n=0; total=$(words $(LESSONS)); start=$$(date +%s); \
+	for l in $(LESSONS); do n=$$((n + 1)); \
+	  printf '\n\033[1m[%d/%d] lessons/%s\033[0m\n' $$n $$total $$l; \
+	  ./$(BUILD)/lessons/lesson_$${l%%_*} --quick $(ARGS) || exit 1; \
+	done; echo; echo "heed: the course ran in $$(( $$(date +%s) - start )) s; figures are in figures/"
+
+lesson: configure
+	@[ -n "$(N)" ] && [ -f "$$(ls lessons/$(N)_*/lesson.cpp 2>/dev/null | head -1)" ] || { \
+	  echo "heed: say which lesson, e.g. make lesson N=06 (lessons: $(LESSONS))"; exit 2; }
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target lesson_$(N)
+	@./$(BUILD)/lessons/lesson_$(N) $(ARGS)
+
+# Builds the learner's exercises against their tests and prints the score;
+# exits 0 whatever it is (a scoreboard is not a failure).
+exercises: doctest configure
+	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target heed_exercises
+	@./$(BUILD)/lessons/heed_exercises
 
 install: configure
 	@$(CMAKE) --build $(BUILD) -j $(JOBS) --target heed

@@ -4,7 +4,7 @@
 // Transformer, greedy and beam search, BLEU, losses, initializers, optimizers,
 // schedules and checkpoints; from autograd (autograd/autograd.h): Variable,
 // backward, the differentiable ops, NoGradGuard, gradcheck, AnomalyGuard, DOT
-// graphs; from tensor: Tensor, its ops and the seeded Generator.
+// graphs; from tensor: Tensor, its ops, the seeded Generator and the thread count.
 // (nn/io/json.h is safetensors' private helper and is not part of this surface.)
 #pragma once
 
@@ -39,3 +39,4 @@
 #include "tensor/ops.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
+#include "tensor/threads.h"
