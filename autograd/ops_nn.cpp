@@ -154,19 +154,35 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 // Backward, per row, with dxhat = grad * weight:
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
 //   dweight = sum over rows of grad * xhat,  dbias = sum over rows of grad
+// xhat is as big as x. The op after a norm (a Linear, attention's projections)
+// keeps y for its own backward, so keeping y here costs nothing, and xhat =
+// (y - bias) / weight is recomputed from it, written over y when this backward
+// is y's last reader (Saved::take). That is exact enough only when no |weight|
+// is tiny next to its |bias| (layer_norm_recomputes_xhat); otherwise xhat is kept.
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps) {
-  LayerNormResult r = layer_norm(x.value(), weight.value(), bias.value(), eps);
-  const int64_t d = x.size(-1), rows = r.rstd.numel();
   // dx reads xhat, rstd and weight; dweight reads xhat; dbias reads nothing saved.
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.requires_grad();
+  const bool need_xhat = would_record({x, weight, bias}) && (need_x || need_w);
+  const bool from_y = need_xhat && layer_norm_recomputes_xhat(weight.value(), bias.value());
+  LayerNormResult r = layer_norm(x.value(), weight.value(), bias.value(), eps, need_xhat && !from_y);
+  const int64_t d = x.size(-1), rows = r.rstd.numel();
   return record(
       "layer_norm", r.y, {x, weight, bias},
-      [need_x, need_w, need_b, rows, d,
-       xhat = Saved(need_x || need_w ? r.xhat : Tensor(), "its normalized input"),
+      [need_x, need_w, need_b, rows, d, from_y,
+       saved =
+           from_y ? Saved(r.y, "its output") : Saved(need_xhat ? r.xhat : Tensor(), "its normalized input"),
        rstd = Saved(need_x ? r.rstd : Tensor(), "its 1/std"),
-       w = Saved(need_x ? weight.value() : Tensor(), "its input 1 (weight)")](const Tensor& grad_output) {
+       w = Saved(need_xhat ? weight.value() : Tensor(), "its input 1 (weight)"),
+       b = Saved(from_y ? bias.value() : Tensor(), "its input 2 (bias)")](const Tensor& grad_output) {
         Tensor grad = contiguous(grad_output);
-        Tensor dx, dw, db;
+        Tensor xhat, dx, dw, db;
+        if (from_y) {
+          xhat = saved.take();
+          if (!xhat.defined()) xhat = clone(saved);
+          layer_norm_xhat_(xhat, w, b);
+        } else {
+          xhat = saved;
+        }
         if (need_b) db = sum(reshape(grad, {rows, d}), {0});
         if (need_w) dw = sum(reshape(grad * xhat, {rows, d}), {0});
         if (need_x) dx = layer_norm_backward(grad, xhat, rstd, w);

@@ -116,13 +116,22 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
 // Layer normalization's two row passes, which autograd's layer_norm is built on.
 // x: (..., D), weight and bias: (D,)  ->  y = xhat * weight + bias, with
 // xhat = (x - mean) * rstd and rstd = 1 / sqrt(var + eps) per row: (rows,).
+// xhat is made only with keep_xhat (else it is undefined).
 struct LayerNormResult {
   Tensor y, xhat, rstd;
 };
-LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                           bool keep_xhat = true);
 // grad, xhat: (..., D), rstd: (rows,), weight: (D,)  ->  dx: (..., D), per row
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = grad * weight
 Tensor layer_norm_backward(const Tensor& grad, const Tensor& xhat, const Tensor& rstd, const Tensor& weight);
+// Whether xhat = (y - bias) / weight, recomputed from layer_norm's output y, is
+// within a few 1e-6 of the xhat layer_norm made: every weight is a normal float
+// and |bias| <= 16 |weight| (see tensor/layer_norm.cpp). Autograd then keeps y,
+// which the next op usually keeps anyway, instead of a tensor of its own.
+bool layer_norm_recomputes_xhat(const Tensor& weight, const Tensor& bias);
+// y: (..., D) contiguous becomes xhat = (y - bias) * (1 / weight), in place.
+void layer_norm_xhat_(const Tensor& y, const Tensor& weight, const Tensor& bias);
 
 // ------------------------------------------------------------- selection
 // x where mask is non-zero becomes `value` (shapes broadcast).

@@ -1,0 +1,121 @@
+// Backward closures that write over what they saved (Saved::take): only in a
+// backward that frees the graph, only when nothing else holds the storage, and
+// with the same gradients as when they may not.
+#include <doctest/doctest.h>
+
+#include <vector>
+
+#include "autograd/autograd.h"
+#include "tests/testing.h"
+
+using namespace heed;
+using testing::randn_;
+
+namespace {
+
+using Vars = std::vector<Variable>;
+
+// y = 2 x, whose backward notes whether it could take its saved copy of x.
+Variable doubled(const Variable& x, bool* took) {
+  Tensor kept = clone(x.value());
+  return record("doubled", x.value() * 2.0f, {x}, [saved = Saved(kept), took](const Tensor& grad) {
+    *took = saved.take().defined();
+    return Grads{grad * 2.0f};
+  });
+}
+
+// The gradients of sum(f(inputs) * c) for each input, after one backward
+// (retain_graph as given).
+std::vector<Tensor> grads_of(const std::function<Variable(const Vars&)>& f, const std::vector<Tensor>& xs,
+                             bool retain_graph) {
+  Vars vs;
+  for (const Tensor& x : xs) vs.emplace_back(x, true);
+  Variable y = f(vs);
+  Variable loss = sum(y * randn_(y.shape(), 99));
+  y = Variable();  // as in training: the graph is the only holder of what the ops saved
+  loss.backward(Tensor(), retain_graph);
+  std::vector<Tensor> out;
+  for (const Variable& v : vs) out.push_back(v.grad());
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "Saved::take hands over the tensor only in a backward that frees the graph and to its only holder") {
+  Variable x(randn_({3}, 1), true);
+  bool took = false;
+  doubled(x, &took).backward(ones({3}));
+  CHECK(took);
+  doubled(x, &took).backward(ones({3}), /*retain_graph=*/true);
+  CHECK_FALSE(took);  // a second backward would read it again
+  // Outside backward() (a closure called by hand) nothing is the last use either.
+  Tensor kept = clone(x.value());
+  Saved saved(kept);
+  kept = Tensor();
+  CHECK_FALSE(saved.take().defined());
+}
+
+TEST_CASE("Saved::take refuses a storage that a Variable or a view still holds") {
+  Variable x(randn_({4}, 2), true);
+  bool took = true;
+  Variable y =
+      record("keeps its output", x.value() * 2.0f, {x}, [](const Tensor& grad) { return Grads{grad}; });
+  Tensor out = y.value();
+  Variable z = record("takes", exp(out), {y}, [saved = Saved(out), &took](const Tensor& grad) {
+    took = saved.take().defined();
+    return Grads{grad};
+  });
+  sum(z).backward();
+  CHECK_FALSE(took);  // y (and `out`) still hold it
+  Tensor view = narrow(x.value(), 0, 0, 2);
+  Variable w = record("takes a view", exp(view), {x}, [saved = Saved(view), &took](const Tensor&) {
+    took = saved.take().defined();
+    return Grads{zeros({4})};
+  });
+  view = Tensor();
+  sum(w).backward();
+  CHECK_FALSE(took);  // x's storage: x holds it
+}
+
+// ------------------------------------------------------------- layer_norm
+TEST_CASE("layer_norm keeps its output instead of xhat when weight and bias allow, else xhat") {
+  Tensor x = randn_({16, 8}, 3);
+  Variable w(1.0f + 0.1f * randn_({8}, 4), true), b(0.1f * randn_({8}, 5), true);
+  Variable xv(x, true);
+  const int64_t before = detail::live_storages();
+  Variable y = layer_norm(xv, w, b);
+  CHECK(detail::live_storages() == before + 2);  // y (also kept for backward) and rstd
+  y = Variable();
+  Variable w0(clone(w.value()), true);
+  w0.value().data()[3] = 0.0f;  // xhat's column 3 is lost in y: keep xhat
+  const int64_t with_w0 = detail::live_storages();
+  Variable z = layer_norm(xv, w0, b);
+  CHECK(detail::live_storages() == with_w0 + 3);  // z, xhat and rstd
+}
+
+TEST_CASE("layer_norm's gradients are the same with and without retain_graph, recomputed or kept xhat") {
+  Tensor x = randn_({2, 5, 8}, 6) * 2.0f + 1.0f, b = 0.1f * randn_({8}, 8);
+  Tensor w_ok = 1.0f + 0.1f * randn_({8}, 7), w_zero = w_ok * Tensor{1, 1, 0, 1, 1, 1, 1, 1};
+  for (const Tensor& w : {w_ok, w_zero}) {
+    auto f = [](const Vars& v) { return layer_norm(v[0], v[1], v[2]); };
+    std::vector<Tensor> freed = grads_of(f, {x, w, b}, false), kept = grads_of(f, {x, w, b}, true);
+    for (size_t i = 0; i < 3; ++i) CHECK(equal(freed[i], kept[i]));
+  }
+  // The recomputed xhat gives the gradients of the kept one, to float precision:
+  // a bias of 1000 (|b| > 16 |w|, so xhat is kept) changes y but no gradient.
+  auto recompute = [](const Vars& v) { return layer_norm(v[0], v[1], v[2]); };
+  auto keep = [](const Vars& v) { return layer_norm(v[0], v[1], v[2] + 1000.0f); };
+  std::vector<Tensor> a = grads_of(recompute, {x, w_ok, b}, false), c = grads_of(keep, {x, w_ok, b}, false);
+  for (size_t i = 0; i < 3; ++i) CHECK(allclose(a[i], c[i], 1e-4f, 1e-5f));
+}
+
+TEST_CASE("layer_norm passes gradcheck from its output, and with a zero weight from xhat") {
+  Tensor x = randn_({2, 3, 5}, 9) * 2.0f + 1.0f, b = 0.2f * randn_({5}, 11);
+  Tensor w = 1.0f + 0.2f * randn_({5}, 10);
+  REQUIRE(layer_norm_recomputes_xhat(w, b));
+  CHECK(gradcheck([](const Vars& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w, b}));
+  Tensor w_zero = w * Tensor{1, 0, 1, 1, 1};
+  REQUIRE_FALSE(layer_norm_recomputes_xhat(w_zero, b));
+  CHECK(gradcheck([](const Vars& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w_zero, b}));
+}
