@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "tensor/kernels/softmax.h"
 
 namespace heed {
 namespace {
@@ -70,6 +71,12 @@ void check_logits(const Variable& logits, const char* op) {
 // lsm = -inf: without smoothing its term is never formed (0 * -inf would be
 // NaN); with smoothing e > 0 the loss is +inf, as in PyTorch, whose smoothing
 // term sums every lsm_ij too. The gradient stays finite either way.
+//
+// lsm is as big as the logits (a (B*T, vocab) matrix, the step's largest) and
+// never made: each row keeps its max m and log-sum l, lsm_ij = (x_ij - m_i) - l_i
+// is formed where it is read, and the backward writes softmax = exp(lsm) over
+// the saved logits when it is their last reader (Saved::take), else into a new
+// tensor. The graph holds the logits and 2N floats, not a second (N, C).
 Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index,
                        float label_smoothing, Reduction reduction) {
   check_logits(logits, "cross_entropy");
@@ -77,15 +84,16 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   const float e = label_smoothing;
   HEED_CHECK(e >= 0.0f && e <= 1.0f, "cross_entropy: label_smoothing must be in [0, 1], got ", e);
   std::vector<int64_t> ids = read_targets(target, n, c, ignore_index, "cross_entropy");
-  Tensor lsm = log_softmax(logits.value(), 1);  // (N, C), contiguous
+  Tensor x = contiguous(logits.value()), m = empty({n}), l = empty({n});
+  kernels::log_softmax_stats_rows(x.data(), m.data(), l.data(), n, c);
   Tensor losses = zeros({n});
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] == ignore_index) continue;
-    const float* row = lsm.data() + i * c;
-    double loss = -(1.0 - e) * row[ids[i]];
+    const float *row = x.data() + i * c, mi = m.data()[i], li = l.data()[i];
+    double loss = -(1.0 - e) * ((row[ids[i]] - mi) - li);
     if (e > 0.0f) {
       double all = 0;
-      for (int64_t j = 0; j < c; ++j) all += row[j];
+      for (int64_t j = 0; j < c; ++j) all += (row[j] - mi) - li;
       loss -= e / double(c) * all;
     }
     losses.data()[i] = float(loss);
@@ -93,12 +101,16 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   int64_t counted = 0;
   Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
   return record("cross_entropy", out, {logits},
-                [saved = Saved(lsm, "its log-softmax"), ids = std::move(ids), ignore_index, e,
+                [saved = Saved(x, "its logits"), m = Saved(m, "its row maxima"),
+                 l = Saved(l, "its row log-sums"), ids = std::move(ids), ignore_index, e,
                  weights = RowWeights{reduction, counted}](const Tensor& grad_output) {
-                  const Tensor& lsm = saved;
-                  const int64_t n = lsm.size(0), c = lsm.size(1);
+                  const Tensor& x = saved;
+                  const int64_t n = x.size(0), c = x.size(1);
                   Tensor grad = contiguous(grad_output);
-                  Tensor dlogits = exp(lsm);  // softmax(logits), in one SIMD pass
+                  Tensor dlogits = saved.take();  // x itself when no one else reads it
+                  if (!dlogits.defined()) dlogits = empty({n, c});
+                  kernels::softmax_from_stats_rows(x.data(), m.get().data(), l.get().data(), dlogits.data(),
+                                                   n, c);
                   for (int64_t i = 0; i < n; ++i) {
                     float* d = dlogits.data() + i * c;
                     if (ids[i] == ignore_index) {

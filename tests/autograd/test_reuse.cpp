@@ -119,3 +119,29 @@ TEST_CASE("layer_norm passes gradcheck from its output, and with a zero weight f
   REQUIRE_FALSE(layer_norm_recomputes_xhat(w_zero, b));
   CHECK(gradcheck([](const Vars& v) { return layer_norm(v[0], v[1], v[2]); }, {x, w_zero, b}));
 }
+
+// ------------------------------------------------------------- cross_entropy
+TEST_CASE(
+    "cross_entropy keeps no (N, C) tensor of its own, and its gradient is the same when it writes over "
+    "the logits") {
+  Tensor target = Tensor{3, 0, -100, 9, 4, 1};
+  for (float e : {0.0f, 0.1f}) {
+    Tensor logits = randn_({6, 10}, 20) * 3.0f;
+    Variable x(logits, true);
+    const int64_t before = detail::live_storages();
+    {
+      Variable h = x * 1.0f;  // the op before it (a Linear, in a model): its output only the loss keeps
+      Variable loss = cross_entropy(h, target, -100, e);
+      h = Variable();
+      CHECK(detail::live_storages() == before + 4);  // h's value (now the graph's), 2 row stats, the loss
+      loss.backward();
+    }
+    Tensor freed = clone(x.grad());
+    x.zero_grad();
+    Variable h = x * 1.0f;
+    Variable loss = cross_entropy(h, target, -100, e);
+    loss.backward(Tensor(), /*retain_graph=*/true);  // and h is still held: both keep the logits
+    CHECK(equal(freed, x.grad()));
+    CHECK(equal(h.value(), logits));  // not written over
+  }
+}
