@@ -5,6 +5,7 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/ops_detail.h"
 #include "tensor/kernels/softmax.h"
 
 namespace heed {
@@ -204,15 +205,24 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
 
 // ------------------------------------------------------------- dropout
 // y = x * mask, mask = 0 (probability p) or 1 / (1 - p), so E[y] = x. The mask
-// is saved: the backward multiplies by the very same one.
+// is a hash of (seed, element), so backward drops the same elements of the
+// gradient from the seed alone: the graph keeps 8 bytes, not a mask.
 Variable dropout(const Variable& x, float p, bool training, Generator& gen) {
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
   if (!training || p == 0.0f) return x;
-  // The mask is a hash of (seed, element), so backward drops the same elements
-  // of the gradient from the seed alone: the graph keeps 8 bytes, not a mask.
+  return dropout(Variable(x), p, training, gen);
+}
+
+Variable dropout(Variable&& x, float p, bool training, Generator& gen) {
+  HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0.0f) return std::move(x);
   const uint64_t seed = gen.next_u64();
-  return record("dropout", dropout(x.value(), p, seed), {x},
-                [p, seed](const Tensor& grad) { return Grads{dropout(grad, p, seed)}; });
+  Tensor y = detail::donated(x);
+  if (y.defined())
+    dropout_(y, p, seed);
+  else
+    y = dropout(x.value(), p, seed);
+  return record("dropout", y, {x}, [p, seed](const Tensor& grad) { return Grads{dropout(grad, p, seed)}; });
 }
 
 // ------------------------------------------------------------- embedding

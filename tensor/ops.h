@@ -64,6 +64,10 @@ Tensor operator/(float a, const Tensor& b);
 // In place, through views: dst += src (src broadcast to dst's shape), dst *= s.
 void add_(const Tensor& dst, const Tensor& src);
 void mul_(const Tensor& dst, float s);
+// In place, dst contiguous: dst = relu(dst); and relu's backward from its
+// output, y = grad * (y > 0 ? 1 : 0) (grad of y's shape).
+void relu_(const Tensor& dst);
+void relu_backward_(const Tensor& y, const Tensor& grad);
 
 // ------------------------------------------------------------- reductions
 // Over the listed dims (negative allowed; empty list = all dims). keepdim keeps

@@ -145,3 +145,52 @@ TEST_CASE(
     CHECK(equal(h.value(), logits));  // not written over
   }
 }
+
+// ------------------------------------------------------------- ops over a temporary
+TEST_CASE("relu and dropout write over a temporary nothing else holds, and only then") {
+  Generator gen(30);
+  Variable x(randn_({64, 8}, 31), true);
+  Tensor w = randn_({8, 8}, 32);
+  for (bool is_relu : {true, false}) {
+    auto op = [&](Variable&& v) {
+      return is_relu ? relu(std::move(v)) : dropout(std::move(v), 0.25f, true, gen);
+    };
+    const int64_t before = detail::live_storages();
+    Variable y = op(matmul(x, w));  // matmul's output: a temporary only y's op sees
+    CHECK(detail::live_storages() == before + 1);
+    Variable h = matmul(x, w);
+    Variable z = op(std::move(Variable(h)));  // h still holds it: a new tensor
+    CHECK(detail::live_storages() == before + 3);
+    Variable leaf(randn_({64, 8}, 33), true);
+    Variable u = op(std::move(leaf));  // a leaf that takes a gradient is never written over
+    CHECK(detail::live_storages() == before + 5);
+  }
+}
+
+TEST_CASE("relu and dropout over a temporary give the values and gradients of the ops on a held input") {
+  Tensor xv = randn_({5, 7}, 34), w = randn_({7, 7}, 35), c = randn_({5, 7}, 36);
+  for (bool is_relu : {true, false}) {
+    std::vector<Tensor> got;
+    for (bool temporary : {true, false}) {
+      Generator gen(37);
+      Variable x(xv, true);
+      Variable h = matmul(x, w);
+      Variable y = is_relu
+                       ? (temporary ? relu(std::move(h)) : relu(h))
+                       : (temporary ? dropout(std::move(h), 0.3f, true, gen) : dropout(h, 0.3f, true, gen));
+      sum(y * c).backward();
+      got.push_back(y.value());
+      got.push_back(x.grad());
+    }
+    CHECK(equal(got[0], got[2]));
+    CHECK(equal(got[1], got[3]));
+  }
+}
+
+TEST_CASE("relu's gradient is the same when its backward writes over its output and when it may not") {
+  Tensor x = randn_({6, 9}, 38);
+  auto f = [](const Vars& v) { return relu(v[0] * 2.0f); };
+  std::vector<Tensor> freed = grads_of(f, {x}, false), kept = grads_of(f, {x}, true);
+  CHECK(equal(freed[0], kept[0]));
+  CHECK(equal(freed[0], grads_of([](const Vars& v) { return relu(Variable(v[0] * 2.0f)); }, {x}, false)[0]));
+}
