@@ -105,9 +105,10 @@ void print_heatmap(std::ostream& out, const Tensor& matrix, const TerminalHeatma
   // Column tokens: on one line when every one fits its two columns, else
   // downwards, one character per line.
   if (col_h <= 2) {
-    text += indent;
-    for (const std::string& l : col_labels) text += l + std::string(2 - code_points(l).size(), ' ');
-    text += "\n";
+    std::string row = indent;
+    for (const std::string& l : col_labels) row += l + std::string(2 - code_points(l).size(), ' ');
+    while (!row.empty() && row.back() == ' ') row.pop_back();
+    text += row + "\n";
   } else {
     std::vector<std::vector<std::string>> points;
     for (const std::string& l : col_labels) points.push_back(code_points(l));

@@ -13,8 +13,8 @@
 namespace heed::course {
 
 struct TerminalHeatmapOptions {
-  std::string title;
-  std::vector<std::string> row_labels, col_labels;  // empty: 0, 1, 2, ...
+  std::string title = {};
+  std::vector<std::string> row_labels = {}, col_labels = {};  // empty: 0, 1, 2, ...
   // Colour: decided from the stream (a terminal, NO_COLOR, TERM) unless forced.
   enum class Colour { automatic, never, always } colour = Colour::automatic;
   // The values the shades span; outside it they are clipped. Weights are in

@@ -11,7 +11,7 @@
 namespace heed::course {
 
 struct ProgressOptions {
-  std::string label;  // "training"
+  std::string label = {};  // "training"
   int64_t epochs = 1;
   int64_t steps_per_epoch = 1;
   // Where it prints (nullptr: std::cout) and how: `automatic` redraws in place
