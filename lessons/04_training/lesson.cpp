@@ -271,6 +271,12 @@ int main(int argc, char** argv) {
                       double(mse.item()));
           print_vector("d cross-entropy / dz", z_ce.grad());
           print_vector("d MSE(softmax(z), onehot) / dz", z_mse.grad());
+          // And MSE where it belongs, on numbers: predictions p against targets t.
+          Variable p(Tensor{2.5f, 0.0f, 1.0f}, true);
+          Variable regression = mse_loss(p, Variable(Tensor{3.0f, -0.5f, 1.0f}));
+          regression.backward();
+          std::printf("  %-34s %.4f\n", "MSE, p (2.5, 0, 1), t (3, -0.5, 1)", double(regression.item()));
+          print_vector("d MSE / dp = 2 (p - t) / 3", p.grad());
         }
         Generator gen(lesson.seed() + 5);
         const Tensor logits = randn({8, 3}, gen) * 2.0f,
