@@ -130,9 +130,10 @@ void matmul_naive(const float* a, const float* b, float* c, int64_t n) {
 // Swap the two inner loops: for each a_ik, add a_ik x (row k of B) into row i of C.
 //   c[i, :] += a_ik b[k, :]     for k = 0, 1, ..., n - 1
 // The same terms reach each c_ij in the same order (k = 0, 1, ...), so the answer
-// is the naive one to the bit; but the inner loop now walks rows of B and C with
-// stride 1, using every byte of every line, and its j's are independent, so the
-// compiler makes it vector FMAs (V::width of them at once).
+// is the naive one up to rounding (section 8 says why not to the bit); but the
+// inner loop now walks rows of B and C with stride 1, using every byte of every
+// line, and its j's are independent, so the compiler makes it vector FMAs
+// (V::width of them at once).
 // What is left: each FMA loads C, loads B and stores C (three memory operations for
 // one FMA), and for every row of A the whole of B streams past again: n^2 floats,
 // 256 KiB at n = 256 (fits in L2), 4 MiB at n = 1024 (does not).
@@ -227,7 +228,7 @@ void matmul_packed(const float* a, const float* b, float* c, int64_t n) {
 // The k loop is unrolled by 4: its bookkeeping (a counter, a pointer, a compare
 // and a branch) would otherwise take issue slots from only 8 FMAs; unrolled it
 // is paid once per 32 (on the machine this lesson was written on, that alone took
-// this rung from about half of the peak to over 90%).
+// this rung from 50-70% of the peak to over 90%).
 // A's 4 rows are read in place here; heed's sgemm also packs A, into MR-tall
 // k-major panels, so that the kernel walks one stream of A instead of MR (exercise
 // 3 does that). The tile starts from C and goes back to it, so each c_ij still
@@ -267,8 +268,8 @@ void matmul_micro(const float* a, const float* b, float* c, int64_t n) {
 // is packed once, by all threads together (whole panels each), and then only read.
 // The loop that is never split is the sum over k. Two threads summing halves of
 // c_ij's terms would add them in another order, and float addition is not
-// associative: the answer would change with the thread count (section 7 shows it
-// does). Split over outputs only, it is the same to the bit on 1, 2 or 64 threads.
+// associative: the answer would change with the thread count (the run below shows
+// it would). Split over outputs only, it is the same to the bit on 1, 2 or 64 threads.
 void matmul_threads(const float* a, const float* b, float* c, int64_t n) {
   [[maybe_unused]] const int threads = num_threads();  // unused without OpenMP
   std::vector<float> packed(size_t(KC * NC));
@@ -281,7 +282,7 @@ void matmul_threads(const float* a, const float* b, float* c, int64_t n) {
       for (int64_t q = 0; q < NC / NR; ++q)
         for (int64_t k = 0; k < KC; ++k)
           std::copy_n(b + (pc + k) * n + jc + q * NR, NR, packed.data() + (q * KC + k) * NR);
-      // The end of a parallel for is a barrier: the block is whole before any tile reads it.
+          // The end of a parallel for is a barrier: the block is whole before any tile reads it.
 #if defined(_OPENMP)
 #pragma omp parallel for num_threads(threads)
 #endif
