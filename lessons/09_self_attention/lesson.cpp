@@ -418,7 +418,7 @@ int main(int argc, char** argv) {
           Tensor w = select(a.weights.value(), 0, 0);
           course::print_heatmap(std::cout, w, {.title = "", .row_labels = labels, .col_labels = labels});
           course::write_heatmap_svg(lesson.figure("successor_weights"), w,
-                                    {.title = "Each token attends to the next larger token of its sequence",
+                                    {.title = "Attention to the next larger token",
                                      .row_labels = labels,
                                      .col_labels = labels,
                                      .low = 0,
