@@ -231,8 +231,7 @@ int main(int argc, char** argv) {
                       "gradient norm");
           std::printf("%6s   %8s %8s   %8s %8s   %8s %8s\n", "Dh", "q.k", "/sqrt(Dh)", "q.k", "/sqrt(Dh)",
                       "q.k", "/sqrt(Dh)");
-          std::vector<course::Series> max_weight = {{.name = "q.k", .x = {}, .y = {}},
-                                                    {.name = "q.k / sqrt(Dh)", .x = {}, .y = {}}};
+          std::vector<course::Series> max_weight = {{.name = "q.k"}, {.name = "q.k / sqrt(Dh)"}};
           std::vector<course::Series> gradient = max_weight, entropy = max_weight;
           std::vector<Saturation> at_256;
           for (int64_t d : {4, 8, 16, 32, 64, 128, 256}) {
@@ -325,15 +324,10 @@ int main(int argc, char** argv) {
           nn::Attention a = nn::scaled_dot_product_attention(x, x, x, causal);
           course::print_heatmap(
               std::cout, select(a.weights.value(), 0, 0),
-              {.title = "causal self-attention, (T, T) = (6, 6): nothing above the diagonal",
-               .row_labels = {},
-               .col_labels = {}});
-          course::write_heatmap_svg(lesson.figure("causal_weights"), select(a.weights.value(), 0, 0),
-                                    {.title = "Causal self-attention: query t sees keys 0..t",
-                                     .row_labels = {},
-                                     .col_labels = {},
-                                     .low = 0,
-                                     .high = 1});
+              {.title = "causal self-attention, (T, T) = (6, 6): nothing above the diagonal"});
+          course::write_heatmap_svg(
+              lesson.figure("causal_weights"), select(a.weights.value(), 0, 0),
+              {.title = "Causal self-attention: query t sees keys 0..t", .low = 0, .high = 1});
 
           // Change token 3 and see which outputs move.
           Tensor x2 = clone(x);

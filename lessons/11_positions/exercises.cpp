@@ -15,14 +15,14 @@ Tensor sinusoidal_table(int64_t length, int64_t dim) {
 
 Variable apply_rotary(const Variable& x, int64_t offset) {
   (void)x, (void)offset;
-  course::not_implemented(11, 2,
+  course::not_implemented(11, 3,
                           "cos and sin tables (T, Dh/2); even and odd dims as slices with step 2; turn them; "
                           "stack on a new last dim and reshape back; see section 5 of lesson.cpp");
 }
 
 Tensor relative_distance_ids(int64_t T, int64_t S, int64_t offset, int64_t k) {
   (void)T, (void)S, (void)offset, (void)k;
-  course::not_implemented(11, 3, "clip j - (offset + i) to [-k, k], then add k; see section 4 of lesson.cpp");
+  course::not_implemented(11, 2, "clip j - (offset + i) to [-k, k], then add k; see section 4 of lesson.cpp");
 }
 
 }  // namespace heed::lesson11

@@ -15,7 +15,13 @@ namespace heed::lesson11 {
 // float loses digits for large p.
 Tensor sinusoidal_table(int64_t length, int64_t dim);
 
-// Exercise 2: rotary position embedding with heed's pairing (nn/attention/rotary.h):
+// Exercise 2: the ids of Shaw et al.'s relative positions: (T, S), for T
+// queries at positions offset .. offset + T - 1 and S keys at 0 .. S - 1,
+//   id(i, j) = clip(j - (offset + i), -k, k) + k,   in 0 .. 2k,
+// as floats (they index a (2k + 1, Dh) table with nn::Embedding's lookup).
+Tensor relative_distance_ids(int64_t T, int64_t S, int64_t offset, int64_t k);
+
+// Exercise 3: rotary position embedding with heed's pairing (nn/attention/rotary.h):
 // x: (B, H, T, Dh), Dh even; row t sits at position p = offset + t, and pair
 // m = 0 .. Dh/2 - 1 is dims (2m, 2m + 1), turned by the angle p * theta_m,
 // theta_m = 10000^(-2m / Dh):
@@ -24,11 +30,5 @@ Tensor sinusoidal_table(int64_t length, int64_t dim);
 // Differentiable (build it from autograd ops: slice, *, -, +, stack, reshape),
 // so gradients reach x. Equal to nn::rotary(x, offset), values and gradients.
 Variable apply_rotary(const Variable& x, int64_t offset = 0);
-
-// Exercise 3: the ids of Shaw et al.'s relative positions: (T, S), for T
-// queries at positions offset .. offset + T - 1 and S keys at 0 .. S - 1,
-//   id(i, j) = clip(j - (offset + i), -k, k) + k,   in 0 .. 2k,
-// as floats (they index a (2k + 1, Dh) table with nn::Embedding's lookup).
-Tensor relative_distance_ids(int64_t T, int64_t S, int64_t offset, int64_t k);
 
 }  // namespace heed::lesson11

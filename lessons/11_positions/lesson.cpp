@@ -162,8 +162,6 @@ int main(int argc, char** argv) {
           }
           course::write_heatmap_svg(lesson.figure("sinusoidal_table"), transpose(pe, 0, 1),
                                     {.title = "The sinusoidal table: dims (rows) over positions",
-                                     .row_labels = {},
-                                     .col_labels = {},
                                      .x_label = "position",
                                      .y_label = "dimension",
                                      .low = -1,
@@ -207,7 +205,7 @@ int main(int argc, char** argv) {
           Tensor ids = reshape(relative.key_scores(ones({1, 1, T, 1}), T, 0).value(), {T, T});
           std::cout << ids << "\n";
           course::compare_exercise(
-              lesson, 3, "relative distance ids (T = S = 6, k = 2)",
+              lesson, 2, "relative distance ids (T = S = 6, k = 2)",
               [&] { return lesson11::relative_distance_ids(T, T, 0, k); }, ids, 0);
         }
 
@@ -235,7 +233,7 @@ int main(int argc, char** argv) {
                       std::sqrt(sum(select(qs, 2, 11) * select(qs, 2, 11)).item()));
           Tensor x = randn({2, 3, 5, 8}, gen);
           course::compare_exercise(
-              lesson, 2, "rotary on (2, 3, 5, 8), offset 4",
+              lesson, 3, "rotary on (2, 3, 5, 8), offset 4",
               [&] { return lesson11::apply_rotary(x, 4).value(); }, nn::rotary(x, 4).value());
         }
 
@@ -291,7 +289,7 @@ int main(int argc, char** argv) {
           std::vector<course::Series> series;
           for (size_t m = 0; m < models.size(); ++m) {
             std::printf("%-12s", name_of(kPositions[m]));
-            course::Series s{.name = name_of(kPositions[m]), .x = {}, .y = {}};
+            course::Series s{.name = name_of(kPositions[m])};
             for (size_t l = 0; l < lengths.size(); ++l) {
               std::printf(" %6.1f%%", 100 * accuracy[m][l]);
               s.x.push_back(double(lengths[l]));
@@ -333,13 +331,9 @@ int main(int argc, char** argv) {
           std::printf("\n");
           course::print_heatmap(
               std::cout, w,
-              {.title = "relative positions on a sequence of 24 (trained on 16): row t looks at t - 3",
-               .row_labels = {},
-               .col_labels = {}});
+              {.title = "relative positions on a sequence of 24 (trained on 16): row t looks at t - 3"});
           course::write_heatmap_svg(lesson.figure("relative_weights_24"), w,
                                     {.title = "Relative positions, length 24: query t attends to t - 3",
-                                     .row_labels = {},
-                                     .col_labels = {},
                                      .x_label = "key position",
                                      .y_label = "query position",
                                      .low = 0,

@@ -26,7 +26,7 @@ TEST_CASE("lesson 11, exercise 1: the sinusoidal table") {
   }
 }
 
-TEST_CASE("lesson 11, exercise 2: rotary embedding of (B, H, T, Dh)") {
+TEST_CASE("lesson 11, exercise 3: rotary embedding of (B, H, T, Dh)") {
   Generator gen(11);
   struct Sizes {
     int64_t B, H, T, Dh, offset;
@@ -39,17 +39,17 @@ TEST_CASE("lesson 11, exercise 2: rotary embedding of (B, H, T, Dh)") {
     Variable heeds_x(x, true), yours_x(x, true);
     Variable heeds = nn::rotary(heeds_x, s.offset);
     Variable yours = lesson11::apply_rotary(yours_x, s.offset);
-    testing::expect_close(11, 2, input.str(), heeds.value(), yours.value(), 1e-5);
+    testing::expect_close(11, 3, input.str(), heeds.value(), yours.value(), 1e-5);
     sum(heeds * r).backward();
     sum(yours * r).backward();
-    testing::expect_true(11, 2, input.str(), yours_x.grad().defined(),
+    testing::expect_true(11, 3, input.str(), yours_x.grad().defined(),
                          "no gradient reached x: build the rotation from autograd ops on the Variable");
     if (yours_x.grad().defined())
-      testing::expect_close(11, 2, input.str() + " (gradient)", heeds_x.grad(), yours_x.grad(), 1e-5);
+      testing::expect_close(11, 3, input.str() + " (gradient)", heeds_x.grad(), yours_x.grad(), 1e-5);
   }
 }
 
-TEST_CASE("lesson 11, exercise 3: relative distance ids, clipped") {
+TEST_CASE("lesson 11, exercise 2: relative distance ids, clipped") {
   struct Sizes {
     int64_t T, S, offset, k;
   };
@@ -63,7 +63,7 @@ TEST_CASE("lesson 11, exercise 3: relative distance ids, clipped") {
     relative.keys.set_value(reshape(arange(2 * s.k + 1), {2 * s.k + 1, 1}));
     const Tensor heeds =
         reshape(relative.key_scores(ones({1, 1, s.T, 1}), s.S, s.offset).value(), {s.T, s.S});
-    testing::expect_close(11, 3, input.str(), heeds, lesson11::relative_distance_ids(s.T, s.S, s.offset, s.k),
+    testing::expect_close(11, 2, input.str(), heeds, lesson11::relative_distance_ids(s.T, s.S, s.offset, s.k),
                           0);
   }
 }
