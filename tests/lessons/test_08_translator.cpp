@@ -268,6 +268,14 @@ TEST_CASE("lesson 08, exercise 3: clipped n-grams and BLEU") {
                           std::to_string(sentences) + " random sentences, max_n " + std::to_string(max_n),
                           from_vector({float(heeds)}, {1}), from_vector({float(yours)}, {1}), 1e-6);
   }
+  // Two references equally far from the hypothesis' 4 words: r takes the shorter (3), so BP = 1.
+  {
+    const std::vector<std::vector<int64_t>> hyps{{1, 2, 3, 4}};
+    const std::vector<std::vector<std::vector<int64_t>>> tied{{{1, 2, 3, 4, 5}, {1, 2, 3}}};
+    testing::expect_close(8, 3, "hypothesis {1 2 3 4}, references {1 2 3 4 5} {1 2 3}",
+                          from_vector({float(nn::corpus_bleu(hyps, tied).score)}, {1}),
+                          from_vector({float(lesson08::bleu(hyps, tied))}, {1}), 1e-6);
+  }
   // Edge cases: nothing said (c = 0), no 4-gram matched, a perfect corpus.
   const std::vector<std::vector<std::vector<int64_t>>> refs{{{1, 2, 3, 4, 5}}, {{6, 7, 8}}};
   for (const std::vector<std::vector<int64_t>>& hyps : {std::vector<std::vector<int64_t>>{{}, {}},
