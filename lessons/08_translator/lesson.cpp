@@ -24,9 +24,11 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <numeric>
 #include <string>
 #include <vector>
@@ -317,12 +319,14 @@ int main(int argc, char** argv) {
         lesson.section(1, "the corpus");
         // A phrase grammar makes every pair, so the corpus costs nothing to
         // download and knows its own answers: for each French word, which English
-        // word it translates. The grammar has what makes French word order and
-        // agreement interesting to an attention model: determiners that agree with
-        // a noun that comes after them (le/la/les), adjectives that move behind the
-        // noun (la voiture rouge), verbs that agree with their subject, and
-        // negation split around the verb (ne ... pas). The splits share no sentence:
-        // the test BLEU below is on sentences the model never saw.
+        // word it translates (lessons/common/translation.h). It has what makes
+        // French interesting to an attention model: determiners and possessives
+        // that agree with a noun that comes after them (le/la/les, mon/ma/mes),
+        // adjectives that move behind the noun (la voiture rouge), verbs that
+        // agree with their subject (il voit, ils voient), and negation split
+        // around the verb (ne voit pas; "ne" translates no word alone, "does"
+        // is translated by no word). The splits share no sentence: the test
+        // BLEU below is on sentences the model never saw.
         const Data d = make_data(lesson);
         int64_t longest_en = 0, longest_fr = 0;
         for (const Example& e : d.train) {
@@ -482,6 +486,11 @@ int main(int argc, char** argv) {
         const nn::BleuScore greedy_bleu = bleu_of(greedy, d.test), beam_bleu = bleu_of(beam, d.test);
         std::printf("test BLEU: untrained %.4f, greedy %.4f, beam (K = 4) %.4f\n", untrained_bleu,
                     greedy_bleu.score, beam_bleu.score);
+        // Training is seeded, so every run gets these numbers; the lesson fails
+        // loudly if the translator stops learning.
+        const double needed_bleu = lesson.pick(0.6, 0.9);
+        HEED_CHECK(greedy_bleu.score >= needed_bleu, "lesson 08: the translator reached test BLEU ",
+                   greedy_bleu.score, ", expected at least ", needed_bleu);
         std::printf("greedy: p_1..p_4 = %.4f %.4f %.4f %.4f, BP %.4f (c = %lld, r = %lld words)\n\n",
                     greedy_bleu.precisions[0], greedy_bleu.precisions[1], greedy_bleu.precisions[2],
                     greedy_bleu.precisions[3], greedy_bleu.brevity_penalty,
@@ -518,9 +527,14 @@ int main(int argc, char** argv) {
                     100.0 * double(aligned.correct) / double(aligned.total), (long long)aligned.correct,
                     (long long)aligned.total);
         std::printf("misaligned most often: %s\n", worst_misses(aligned, 6).c_str());
+        const double needed_alignment = lesson.pick(0.8, 0.9);
+        HEED_CHECK(double(aligned.correct) >= needed_alignment * double(aligned.total),
+                   "lesson 08: attention aligned only ", aligned.correct, " of ", aligned.total,
+                   " French words, expected at least ", 100 * needed_alignment, "%");
         if (!lesson.quick()) {
           // The same recipe with a one-way encoder: its translations are as good,
-          // its alignments are not (the determiners look at their noun).
+          // its alignments are not: a determiner or a possessive looks at its noun,
+          // whose gender and number it needs and h_s of its own word lacks.
           Seq2Seq one_way(model_options(d, lesson.seed() + 2, /*bidirectional=*/false));
           train(one_way, d, {.epochs = epochs, .seed = lesson.seed() + 3, .show = false});
           const AlignmentReport r = alignment_report(attention_of(one_way, d.test), d.test);
@@ -590,7 +604,9 @@ int main(int argc, char** argv) {
         Seq2Seq fresh(model_options(d, lesson.seed() + 99));
         const std::vector<Example> first(d.test.begin(), d.test.begin() + 1);
         std::printf("%s\n", course::join(first[0].pair->english).c_str());
-        std::printf("  a fresh model: %s\n", words(d.french, translate_greedy(fresh, first)[0]).c_str());
+        course::Tokens nonsense = d.french.decode(translate_greedy(fresh, first)[0]);
+        if (nonsense.size() > 12) nonsense.resize(12), nonsense.push_back("...");
+        std::printf("  a fresh model: %s\n", course::join(nonsense).c_str());
         fresh.load(path);
         fresh.eval();
         const std::vector<std::vector<int64_t>> reloaded = translate_greedy(fresh, d.test),
