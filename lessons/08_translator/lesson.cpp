@@ -311,9 +311,11 @@ int main(int argc, char** argv) {
       argc, argv, {.number = 8, .topic = "translator", .title = "the translator"},
       [](const course::Lesson& lesson) {
         // A (64, 64) GRU step is too small to split over threads: the handover
-        // costs more than it saves. Unless asked otherwise (--threads, HEED_THREADS),
-        // this lesson runs its kernels on one thread.
-        if (lesson.flags().threads == 0 && std::getenv("HEED_THREADS") == nullptr) set_num_threads(1);
+        // costs more than it saves (with two threads on a busy machine, training
+        // ran 20 times slower). Unless asked otherwise (--threads, HEED_THREADS,
+        // OMP_NUM_THREADS), this lesson runs its kernels on one thread.
+        if (lesson.flags().threads == 0 && !std::getenv("HEED_THREADS") && !std::getenv("OMP_NUM_THREADS"))
+          set_num_threads(1);
 
         // ------------------------------------------------------------------
         lesson.section(1, "the corpus");
