@@ -581,14 +581,20 @@ int main(int argc, char** argv) {
           const std::string title = "attention: " + course::join(p.english);
           course::print_heatmap(std::cout, w, {.title = title, .row_labels = rows, .col_labels = p.english});
           std::cout << "\n";
-          course::write_heatmap_svg(lesson.figure("attention_" + std::to_string(++shown)), w,
-                                    {.title = title,
-                                     .row_labels = rows,
-                                     .col_labels = p.english,
-                                     .x_label = "English (source)",
-                                     .y_label = "French (written)",
-                                     .low = 0,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("attention_" + std::to_string(++shown),
+                            "the translator's attention while writing \"" +
+                                course::join(d.french.decode(greedy[i])) +
+                                "\": rows French words, columns English; an adjective's bright cell steps "
+                                "back to its English place"),
+              w,
+              {.title = title,
+               .row_labels = rows,
+               .col_labels = p.english,
+               .x_label = "English (source)",
+               .y_label = "French (written)",
+               .low = 0,
+               .high = 1});
         }
 
         // ------------------------------------------------------------------
