@@ -563,14 +563,15 @@ int main(int argc, char** argv) {
         // ------------------------------------------------------------------
         lesson.section(8, "attention heatmaps");
         // One row per French word the model wrote (its own greedy translation
-        // this time, eos included), one column per English word. Watch the
-        // adjectives after their noun: the bright cell steps back in the English.
+        // this time, eos included), one column per English word, for two test
+        // sentences with an adjective behind its noun: there the bright cell
+        // steps back in the English.
         int shown = 0;
         for (size_t i = 0; i < d.test.size() && shown < 2; ++i) {
           const course::SentencePair& p = *d.test[i].pair;
-          bool moves = false;  // a sentence where some word does not keep its place
+          bool moves = false;  // an adjective behind its noun (pas, behind its verb, does not count)
           for (size_t j = 1; j < p.alignment.size(); ++j)
-            moves |= p.alignment[j] >= 0 && p.alignment[j] < p.alignment[j - 1];
+            moves |= p.alignment[j] >= 0 && p.alignment[j] < p.alignment[j - 1] && p.french[j] != "pas";
           if (!moves) continue;
           const Pairs one = batch_of(d.test, i, i + 1);
           const int64_t steps = int64_t(greedy[i].size());
