@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <cmath>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -17,9 +18,11 @@ namespace {
 Tensor padding_of(const std::vector<int64_t>& lengths, int64_t S) { return nn::key_padding_mask(lengths, S); }
 
 std::string lengths_text(const std::vector<int64_t>& lengths) {
-  std::string text = "lengths {";
-  for (size_t i = 0; i < lengths.size(); ++i) text += (i ? ", " : "") + std::to_string(lengths[i]);
-  return text + "}";
+  std::ostringstream text;
+  text << "lengths {";
+  for (size_t i = 0; i < lengths.size(); ++i) text << (i ? ", " : "") << lengths[i];
+  text << "}";
+  return text.str();
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <limits>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -26,9 +27,10 @@ bool throws_error(const std::function<void()>& f) {
 }
 
 std::string sizes(const char* names, std::initializer_list<int64_t> values) {
-  std::string text = names;
-  for (int64_t v : values) text += " " + std::to_string(v);
-  return text;
+  std::ostringstream text;
+  text << names;
+  for (int64_t v : values) text << " " << v;
+  return text.str();
 }
 
 }  // namespace
