@@ -437,7 +437,9 @@ int main(int argc, char** argv) {
           curve("warmup 100 + cosine",
                 nn::LinearWarmup{.warmup_steps = 100,
                                  .after = nn::CosineAnnealing{.base_lr = 1e-2, .t_max = steps - 100}});
-          const std::string path = lesson.figure("schedules");
+          const std::string path = lesson.figure(
+              "schedules",
+              "Noam warms up linearly, then decays as 1 / sqrt(step) and never reaches 0; the cosine does");
           course::write_line_plot_svg(path, curves,
                                       {.title = "learning-rate schedules, D = 32, peak 1e-2",
                                        .x_label = "step",
@@ -578,7 +580,9 @@ int main(int argc, char** argv) {
             std::printf("  %-34s %12.4f %11.2f%%\n", r.name, s.y.back(), 100 * score(*m, test).exact);
             curves.push_back(s);
           }
-          const std::string path = lesson.figure("pre_post_norm");
+          const std::string path = lesson.figure("pre_post_norm",
+                                                 "at the full learning rate from step 1 post-norm stalls; "
+                                                 "pre-norm, or post-norm with a warmup, learns");
           course::write_line_plot_svg(path, curves,
                                       {.title = "reverse, 4 + 4 layers, peak lr 1e-2: training loss",
                                        .x_label = "step",
