@@ -175,10 +175,14 @@ int64_t length_of(const course::CueTask& data, int64_t b) {
   return n;
 }
 
+// How the plots name the tokens: "cls", the cue as 1 and 2, the distractors
+// 3..19 as the letters a..q (one character each, so the terminal's columns stay narrow).
 std::vector<std::string> token_labels(const course::CueTask& data, int64_t b) {
   std::vector<std::string> labels{"cls"};
-  for (int64_t t = 0; t < length_of(data, b); ++t)
-    labels.push_back(std::to_string(int(data.ids.data()[b * kWidth + t])));
+  for (int64_t t = 0; t < length_of(data, b); ++t) {
+    const int id = int(data.ids.data()[b * kWidth + t]);
+    labels.push_back(id <= 2 ? std::to_string(id) : std::string(1, char('a' + id - 3)));
+  }
   return labels;
 }
 
@@ -305,6 +309,7 @@ int main(int argc, char** argv) {
         lesson.section(1, "a model whose answer we can check");
         // The label is decided by two adjacent tokens; every other token is
         // noise. A sound explanation of a prediction should point at the pair.
+        // (The plots show the cue as 1 and 2 and the distractors as letters.)
         Generator data_gen(lesson.seed() + 16);
         const course::CueTask test =
             course::local_cue_task(lesson.pick<int64_t>(1000, 2000), data_gen, kVocab, kWidth);
@@ -351,7 +356,12 @@ int main(int argc, char** argv) {
         }
         // Row 0 of each layer's weights, per head: how [cls] mixed the tokens
         // at that layer. (B, H, T, T) -> row 0 -> (H, T) for one sequence.
-        const int64_t example = 0;
+        // The sequence shown: the first of 12 tokens or more whose cue is inside, not at an end.
+        int64_t example = 0;
+        while (example + 1 < test.labels.numel() &&
+               !(length_of(test, example) >= 12 && cue_positions(test, example).first > 2 &&
+                 cue_positions(test, example).second < length_of(test, example) - 1))
+          ++example;
         const std::vector<std::string> tokens = token_labels(test, example);
         const int64_t n = int64_t(tokens.size());
         Pass pass;
@@ -360,8 +370,8 @@ int main(int argc, char** argv) {
           pass = model.forward(test.ids, test.padding);
         }
         const auto [cue_i, cue_j] = cue_positions(test, example);
-        std::printf("  sequence 0: label %d, the cue at tokens %lld and %lld\n",
-                    int(test.labels.data()[example]), (long long)cue_i, (long long)cue_j);
+        std::printf("  test sequence %lld: label %d, the cue at tokens %lld and %lld ([cls] is token 0)\n",
+                    (long long)example, int(test.labels.data()[example]), (long long)cue_i, (long long)cue_j);
         {
           std::vector<Tensor> rows;
           std::vector<std::string> row_labels;
@@ -377,7 +387,7 @@ int main(int argc, char** argv) {
               {.title = "[cls]'s attention, every head", .row_labels = row_labels, .col_labels = tokens});
           const std::string path = lesson.figure("cls_attention");
           course::write_heatmap_svg(path, heads,
-                                    {.title = "what [cls] attends to, per layer and head (sequence 0)",
+                                    {.title = "what [cls] attends to, per layer and head (one test sequence)",
                                      .row_labels = row_labels,
                                      .col_labels = tokens,
                                      .x_label = "key token",
@@ -456,21 +466,19 @@ int main(int argc, char** argv) {
           rows.push_back(narrow(select(rollout_rows, 0, example), 0, 0, n));
           const Tensor m = stack(rows, 0);
           const std::vector<std::string> labels{"layer 1", "layer 2", "rollout"};
-          course::print_heatmap(
-              std::cout, m,
-              {.title = "sequence 0, [cls]'s row: each layer (mean of heads) and the rollout",
-               .row_labels = labels,
-               .col_labels = tokens});
+          course::print_heatmap(std::cout, m,
+                                {.title = "[cls]'s row: each layer (mean of heads) and the rollout",
+                                 .row_labels = labels,
+                                 .col_labels = tokens});
           const std::string path = lesson.figure("rollout");
-          course::write_heatmap_svg(
-              path, m,
-              {.title = "[cls]'s row of raw attention (mean of heads) and of rollout",
-               .row_labels = {"layer 1 (mean of heads)", "layer 2 (mean of heads)", "rollout"},
-               .col_labels = tokens,
-               .x_label = "input token",
-               .y_label = "explanation",
-               .low = 0,
-               .high = 1});
+          course::write_heatmap_svg(path, m,
+                                    {.title = "[cls]'s row of raw attention (mean of heads) and of rollout",
+                                     .row_labels = labels,
+                                     .col_labels = tokens,
+                                     .x_label = "input token",
+                                     .y_label = "explanation",
+                                     .low = 0,
+                                     .high = 1});
           std::printf("  figure: %s\n", path.c_str());
         }
         // Over the whole test set: how much of [cls]'s row lands on the cue pair,
@@ -507,7 +515,6 @@ int main(int argc, char** argv) {
         // h Dh .. (h + 1) Dh - 1 of its weight (D, H Dh) are the only road from
         // head h to the rest of the model. Zeroing them removes the head exactly
         // (Michel et al. 2019 mask heads the same way), at every position.
-        const Score baseline = score(model, test);
         auto ablate = [&](int64_t l, const std::vector<int64_t>& heads) {
           const Variable& weight = model.layers[l]->self_attn->out_proj->weight;
           const Tensor saved = clone(weight.value());
@@ -521,10 +528,14 @@ int main(int argc, char** argv) {
           return s;
         };
         std::vector<course::Bar> bars;
+        struct HeadRow {
+          std::string name;
+          double cue = 0, drop = 0;
+        };
+        std::vector<HeadRow> heads;
         std::printf("  %-14s %14s %12s %12s %12s\n", "head removed", "[cls] on cue", "H/log n", "accuracy",
                     "loss");
-        std::printf("  %-14s %14s %12s %11.1f%% %12.4f\n", "none", "", "", 100 * baseline.accuracy,
-                    baseline.loss);
+        std::printf("  %-14s %14s %12s %11.1f%% %12.4f\n", "none", "", "", 100 * base.accuracy, base.loss);
         for (int64_t l = 0; l < kLayers; ++l)
           for (int64_t h = 0; h < kHeads; ++h) {
             const Score s = ablate(l, {h});
@@ -532,14 +543,15 @@ int main(int argc, char** argv) {
             const CueMass m = cue_mass(select(select(pass.weights[l].value(), 2, 0), 1, h), test, true);
             std::printf("  %-14s %14.3f %12.3f %11.1f%% %12.4f\n", name.c_str(), m.mass, cls_entropy[l][h],
                         100 * s.accuracy, s.loss);
-            bars.push_back({.label = name, .value = 100 * (baseline.accuracy - s.accuracy)});
+            bars.push_back({.label = name, .value = 100 * (base.accuracy - s.accuracy)});
+            heads.push_back({name, m.mass, 100 * (base.accuracy - s.accuracy)});
           }
         for (int64_t l = 0; l < kLayers; ++l) {
           const Score s = ablate(l, {0, 1, 2, 3});
           const std::string name = "all of layer " + std::to_string(l + 1);
           std::printf("  %-14s %14s %12s %11.1f%% %12.4f\n", name.c_str(), "", "", 100 * s.accuracy, s.loss);
-          bars.push_back({.label = "L" + std::to_string(l + 1) + " all",
-                          .value = 100 * (baseline.accuracy - s.accuracy)});
+          bars.push_back(
+              {.label = "L" + std::to_string(l + 1) + " all", .value = 100 * (base.accuracy - s.accuracy)});
         }
         {
           const std::string path = lesson.figure("head_ablation");
@@ -584,14 +596,19 @@ int main(int argc, char** argv) {
         // ------------------------------------------------------------------
         lesson.section(6, "where attention explanations mislead");
         // Jain & Wallace (2019): if weights explain a prediction, other weights
-        // should give another prediction. Shuffle each head's [cls] row among
-        // the visible keys (same values, other tokens), or flatten it, and see
-        // what the prediction does.
+        // should give another prediction. On text classifiers (a recurrent
+        // encoder under one attention layer) they found that shuffled weights
+        // mostly left the prediction where it was; Wiegreffe & Pinter (2019)
+        // answered that how much weights matter depends on the task and model.
+        // Here the label sits in two tokens, so it is a fair test: shuffle each
+        // head's [cls] row among the visible keys (the same values on other
+        // tokens), or flatten it, and count the predictions that change.
+        double shuffled_both = 0;
         {
           Generator g(lesson.seed() + 60);
           std::printf("  %-40s %10s %10s %14s\n", "intervention", "accuracy", "changed", "mean |dp|");
           auto row = [&](const char* name, const WeightEdit& edit) {
-            const Effect e = effect(baseline, score(model, test, edit));
+            const Effect e = effect(base, score(model, test, edit));
             std::printf("  %-40s %9.1f%% %9.1f%% %14.3f\n", name, 100 * e.accuracy, 100 * e.changed, e.shift);
             return e;
           };
@@ -609,11 +626,17 @@ int main(int argc, char** argv) {
               in_layer(0, [&](const Variable& w) { return shuffle_rows(w, test, true, g); }));
           row("layer 2: every row shuffled",
               in_layer(1, [&](const Variable& w) { return shuffle_rows(w, test, true, g); }));
+          shuffled_both = row("both layers: [cls] rows shuffled", [&](int64_t, const Variable& w) {
+                            return shuffle_rows(w, test, false, g);
+                          }).changed;
         }
-        // A weight is not an effect. Take layer 2's [cls] row (mean of heads),
-        // the picture usually drawn, and per sequence erase (replace by a random
-        // distractor) the cue token it weighs more, the one it weighs less, and
-        // the distractor it weighs most.
+        // A weight is not an effect, but it may rank effects. Take layer 2's
+        // [cls] row (mean of heads), the picture usually drawn, and per sequence
+        // erase (replace by a random distractor) the cue token it weighs more,
+        // the one it weighs less, and the distractor it weighs most. Without
+        // its cue a sequence has no right answer: what is counted is whether the
+        // model's answer moves.
+        double erased_changed[3] = {};
         {
           const Tensor w2 = contiguous(select(head_mean(pass.weights[1]), 1, 0));  // (B, T)
           const int64_t B = test.labels.numel();
@@ -637,11 +660,41 @@ int main(int argc, char** argv) {
               const float old = id;
               while (id == old) id = float(3 + g.randint(kVocab - 3));
             }
-            const Effect e = effect(baseline, score(model, erased));
+            const Effect e = effect(base, score(model, erased));
             const char* names[3] = {"the cue token it weighs more", "the cue token it weighs less",
                                     "the distractor it weighs most"};
             std::printf("  %-36s %18.3f %11.1f%%\n", names[which], weight / double(B), 100 * e.changed);
+            erased_changed[which] = 100 * e.changed;
           }
+        }
+        // What these numbers say for this run (they are seeded: every run with
+        // the same --seed prints the same ones).
+        {
+          auto by = [&](double HeadRow::*field) {
+            return *std::max_element(heads.begin(), heads.end(),
+                                     [&](const HeadRow& a, const HeadRow& b) { return a.*field < b.*field; });
+          };
+          const HeadRow sharpest = by(&HeadRow::cue), decisive = by(&HeadRow::drop);
+          std::printf(
+              "\n  - the head whose [cls] row sits most on the cue, %s (%.3f of it), costs %.1f points "
+              "when removed;\n    the head that costs most, %s (%.1f points), puts %.3f of its row "
+              "there.\n",
+              sharpest.name.c_str(), sharpest.cue, sharpest.drop, decisive.name.c_str(), decisive.drop,
+              decisive.cue);
+          std::printf("  - shuffling [cls]'s weights in both layers changed %.1f%% of the predictions%s\n",
+                      100 * shuffled_both,
+                      shuffled_both > 0.2
+                          ? ": here the weights are not interchangeable"
+                          : ": the weights were nearly interchangeable, as Jain & Wallace found");
+          const bool ordered =
+              erased_changed[0] >= erased_changed[1] && erased_changed[1] >= erased_changed[2];
+          std::printf(
+              "  - erasing the heavier cue token, the lighter one and the heaviest distractor changed "
+              "%.1f%%, "
+              "%.1f%% and %.1f%%:\n    %s\n",
+              erased_changed[0], erased_changed[1], erased_changed[2],
+              ordered ? "for tokens, the order of the weights was the order of the effects"
+                      : "for tokens, the order of the weights was not the order of the effects");
         }
       });
 }
