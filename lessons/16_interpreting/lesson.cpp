@@ -340,7 +340,7 @@ int main(int argc, char** argv) {
         const Score base = score(model, test);
         std::printf("\n  test accuracy %.1f%%, loss %.4f on %lld held-out sequences\n", 100 * base.accuracy,
                     base.loss, (long long)test.labels.numel());
-        HEED_CHECK(base.accuracy >= lesson.pick(0.9, 0.97), "lesson 16: the classifier reached only ",
+        HEED_CHECK(base.accuracy >= lesson.pick(0.9, 0.97), "the classifier reached only ",
                    100 * base.accuracy, "% test accuracy");
 
         // ------------------------------------------------------------------
