@@ -1,15 +1,14 @@
 // Lesson 17's exercises: write them in exercises.cpp; `make exercises` grades them.
 //
-// The three pieces a Vision Transformer adds to the encoder of lesson 14:
-// cutting an image into patch tokens, the input sequence (patch embeddings
-// behind a class token, plus positions), and reading the class token's
+// What a Vision Transformer adds to the encoder of lesson 14: cutting an
+// image into patches, embedding them (a Linear on each patch, or the same as
+// one strided convolution, with its backward), and reading the class token's
 // attention back onto the image's pixels.
 #pragma once
 
 #include <cstdint>
 
 #include "autograd/variable.h"
-#include "nn/linear.h"
 #include "tensor/tensor.h"
 
 namespace heed::lesson17 {
@@ -25,16 +24,21 @@ namespace heed::lesson17 {
 // heed::Error naming the shape and p.
 Tensor patchify(const Tensor& images, int64_t patch);
 
-// Exercise 2: the Transformer's input sequence, from patches.
-//   patches: (B, N, P)  embed: Linear P -> D  cls: (1, 1, D)  positions: (L, D), L >= N + 1
-//   tokens = [cls ; embed(patches)]: (B, N + 1, D)   (the class token first, in every image)
-//   return tokens + positions[0 .. N]                (row t of the table added to token t)
-// All Variable ops: gradients reach patches, embed's weights, cls (summed over
-// the batch: one vector serves every image) and the first N + 1 rows of
-// positions. Shapes that do not fit (P not embed's input width, cls not
-// (1, 1, D), fewer than N + 1 positions) are a heed::Error naming them.
-Variable vit_tokens(const Variable& patches, nn::Linear& embed, const Variable& cls,
-                    const Variable& positions);
+// Exercise 2: the patch embedding as one op, straight from the image,
+// recorded as "patch_embedding" (one heed::record, with its backward).
+//   images: (B, H, W)  weight: (D, p*p)  bias: (D,)  ->  tokens: (B, N, D)
+//   tokens[b][n][d] = bias[d] + sum_{i,j} weight[d][i p + j] images[b][r p + i][c p + j]
+// with patch n at patch-row r = n / (W/p), patch-column c = n % (W/p): the
+// same numbers as Linear(patchify(images, p)) with that Linear's weight and
+// bias, without materializing the patches. (It is a convolution whose stride
+// is its kernel, which is how ViT code writes it: Conv2d(1, D, p, stride=p).)
+// The backward, for the upstream gradient g: (B, N, D):
+//   d images[b][r p + i][c p + j] = sum_d g[b][n][d] weight[d][i p + j]
+//   d weight[d][i p + j]          = sum_{b, n} g[b][n][d] images[b][r p + i][c p + j]
+//   d bias[d]                     = sum_{b, n} g[b][n][d]
+// Shapes that do not fit (weight not (D, p*p), bias not (D,), p not dividing
+// H and W) are a heed::Error naming them.
+Variable patch_embedding(const Variable& images, const Variable& weight, const Variable& bias, int64_t patch);
 
 // Exercise 3: what the class token looked at, drawn as an image.
 //   weights: (B, Hh, N + 1, N + 1), one layer's attention, token 0 the class

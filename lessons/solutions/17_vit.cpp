@@ -14,16 +14,46 @@ Tensor patchify(const Tensor& images, int64_t patch) {
   return reshape(permute(grid, {0, 1, 3, 2, 4}), {B, (H / p) * (W / p), p * p});
 }
 
-Variable vit_tokens(const Variable& patches, nn::Linear& embed, const Variable& cls,
-                    const Variable& positions) {
-  HEED_CHECK(patches.dim() == 3 && patches.size(2) == embed.options().in_features, "vit_tokens: patches ",
-             patches.shape(), " do not fit embed's input width ", embed.options().in_features);
-  const int64_t B = patches.size(0), N = patches.size(1), D = embed.options().out_features;
-  HEED_CHECK(cls.shape() == Shape({1, 1, D}), "vit_tokens: cls must be (1, 1, ", D, "), got ", cls.shape());
-  HEED_CHECK(positions.dim() == 2 && positions.size(1) == D && positions.size(0) >= N + 1,
-             "vit_tokens: positions ", positions.shape(), " must be (L, ", D, ") with L >= ", N + 1);
-  const Variable tokens = cat({expand(cls, {B, 1, D}), embed.forward(patches)}, 1);  // (B, N + 1, D)
-  return tokens + narrow(positions, 0, 0, N + 1);                                    // (N + 1, D) broadcast
+Variable patch_embedding(const Variable& images, const Variable& weight, const Variable& bias,
+                         int64_t patch) {
+  HEED_CHECK(images.dim() == 3, "patch_embedding: expected images (B, H, W), got ", images.shape());
+  const int64_t B = images.size(0), H = images.size(1), W = images.size(2), p = patch;
+  HEED_CHECK(p >= 1 && H % p == 0 && W % p == 0, "patch_embedding: patch ", p, " must divide the image ",
+             images.shape());
+  HEED_CHECK(weight.dim() == 2 && weight.size(1) == p * p, "patch_embedding: weight must be (D, ", p * p,
+             "), got ", weight.shape());
+  const int64_t D = weight.size(0), gw = W / p, N = (H / p) * gw;
+  HEED_CHECK(bias.shape() == Shape({D}), "patch_embedding: bias must be (", D, ",), got ", bias.shape());
+  const Tensor x = contiguous(images.value()), w = contiguous(weight.value()), b = contiguous(bias.value());
+  // Pixel k = i p + j of patch n of image s sits at offset pixel(s, n, k) in x.
+  auto pixel = [=](int64_t s, int64_t n, int64_t k) {
+    return (s * H + (n / gw) * p + k / p) * W + (n % gw) * p + k % p;
+  };
+  Tensor out = empty({B, N, D});
+  for (int64_t s = 0; s < B; ++s)
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t d = 0; d < D; ++d) {
+        float acc = b.data()[d];
+        for (int64_t k = 0; k < p * p; ++k) acc += w.data()[d * p * p + k] * x.data()[pixel(s, n, k)];
+        out.data()[(s * N + n) * D + d] = acc;
+      }
+  return record("patch_embedding", out, {images, weight, bias},
+                [x = Saved(x, "its images"), w = Saved(w, "its weight"), pixel, B, N, D, p,
+                 shape = images.shape()](const Tensor& grad) {
+                  const Tensor g = contiguous(grad);
+                  Tensor dx = zeros(shape), dw = zeros({D, p * p}), db = zeros({D});
+                  for (int64_t s = 0; s < B; ++s)
+                    for (int64_t n = 0; n < N; ++n)
+                      for (int64_t d = 0; d < D; ++d) {
+                        const float gd = g.data()[(s * N + n) * D + d];
+                        db.data()[d] += gd;
+                        for (int64_t k = 0; k < p * p; ++k) {
+                          dx.data()[pixel(s, n, k)] += gd * w.get().data()[d * p * p + k];
+                          dw.data()[d * p * p + k] += gd * x.get().data()[pixel(s, n, k)];
+                        }
+                      }
+                  return Grads{dx, dw, db};
+                });
 }
 
 Tensor class_token_map(const Tensor& weights, int64_t grid_h, int64_t grid_w, int64_t patch) {

@@ -6,7 +6,6 @@
 
 #include "autograd/ops.h"
 #include "lessons/17_vit/exercises.h"
-#include "nn/linear.h"
 #include "tensor/random.h"
 #include "tests/lessons/exercise_check.h"
 
@@ -76,64 +75,51 @@ TEST_CASE("lesson 17, exercise 1: cutting images into patches") {
                        "expected a heed::Error when the patch does not divide the height");
 }
 
-TEST_CASE("lesson 17, exercise 2: class token, patch embeddings and positions") {
+TEST_CASE("lesson 17, exercise 2: the patch embedding as one op") {
   Generator gen(18);
   struct Case {
-    int64_t B, N, P, D, L;
+    int64_t B, H, W, p, D;
   };
-  for (const Case& c :
-       {Case{1, 1, 1, 1, 2}, Case{3, 4, 16, 8, 5}, Case{2, 17, 3, 5, 20}, Case{1, 9, 4, 6, 63}}) {
-    const uint64_t seed = uint64_t(c.N * 100 + c.P);
-    nn::Linear mine({.in_features = c.P, .out_features = c.D, .seed = seed}),
-        theirs({.in_features = c.P, .out_features = c.D, .seed = seed});
-    const Tensor patches = randn({c.B, c.N, c.P}, gen), cls = randn({1, 1, c.D}, gen),
-                 positions = randn({c.L, c.D}, gen);
+  for (const Case& c : {Case{1, 1, 1, 1, 1}, Case{2, 3, 3, 1, 2}, Case{3, 6, 4, 2, 5}, Case{1, 9, 9, 3, 4},
+                        Case{2, 16, 16, 4, 3}, Case{1, 5, 15, 5, 2}}) {
+    const Tensor images = randn({c.B, c.H, c.W}, gen), weight = randn({c.D, c.p * c.p}, gen),
+                 bias = randn({c.D}, gen);
     std::ostringstream input;
-    input << "patches " << patches.shape() << ", D " << c.D << ", positions " << positions.shape();
-    // heed's answer by loops: row 0 is cls + P[0], row n + 1 is patch n embedded + P[n + 1].
-    Tensor expected = zeros({c.B, c.N + 1, c.D});
-    const Tensor w = theirs.weight.value(), bias = theirs.bias.value();
-    for (int64_t b = 0; b < c.B; ++b)
-      for (int64_t d = 0; d < c.D; ++d) {
-        expected.at({b, 0, d}) = cls.at({0, 0, d}) + positions.at({0, d});
-        for (int64_t n = 0; n < c.N; ++n) {
-          double v = bias.at({d}) + positions.at({n + 1, d});
-          for (int64_t k = 0; k < c.P; ++k) v += patches.at({b, n, k}) * w.at({d, k});
-          expected.at({b, n + 1, d}) = float(v);
-        }
-      }
+    input << "images " << images.shape() << ", patch " << c.p << ", weight " << weight.shape();
+    // heed's answer: a Linear on the patches cut by loops.
+    const Variable expected =
+        add(matmul(Variable(naive_patchify(images, c.p)), transpose(Variable(weight), 0, 1)), Variable(bias));
     const Variable computed =
-        lesson17::vit_tokens(Variable(patches), mine, Variable(cls), Variable(positions));
-    testing::expect_close(17, 2, input.str(), expected, computed.value(), 1e-5);
+        lesson17::patch_embedding(Variable(images, true), Variable(weight, true), Variable(bias, true), c.p);
+    testing::expect_true(
+        17, 2, input.str(), computed.op() == "patch_embedding",
+        "the tokens should be made by your record(\"patch_embedding\", ...), not by '" + computed.op() + "'");
+    testing::expect_close(17, 2, input.str(), expected.value(), computed.value(), 1e-5);
     testing::expect_gradcheck(
-        17, 2, input.str() + " (d / d patches, cls, positions)",
-        [&](const std::vector<Variable>& v) { return lesson17::vit_tokens(v[0], mine, v[1], v[2]); },
-        {patches, cls, positions});
-    // The embedding's own weights get their gradient too.
-    const Tensor r = randn({c.B, c.N + 1, c.D}, gen);
-    mine.zero_grad();
-    sum(lesson17::vit_tokens(Variable(patches), mine, Variable(cls), Variable(positions)) * Variable(r))
-        .backward();
-    sum(theirs.forward(Variable(patches)) * Variable(narrow(r, 1, 1, c.N))).backward();
-    testing::expect_close(17, 2, input.str() + " (d / d embed.weight)", theirs.weight.grad(),
-                          mine.weight.grad(), 1e-4);
+        17, 2, input.str() + " (d / d images, weight, bias)",
+        [&](const std::vector<Variable>& v) { return lesson17::patch_embedding(v[0], v[1], v[2], c.p); },
+        {images, weight, bias});
   }
-  nn::Linear embed({.in_features = 4, .out_features = 6, .seed = 1});
-  const Variable patches(randn({2, 3, 4}, gen));
-  testing::expect_true(17, 2, "cls (6,) instead of (1, 1, 6)", throws_error([&] {
-                         lesson17::vit_tokens(patches, embed, Variable(zeros({6})), Variable(zeros({4, 6})));
+  // A transposed view of the images reads like its copy.
+  const Tensor view = transpose(randn({2, 4, 6}, gen), 1, 2), weight = randn({3, 4}, gen),
+               bias = randn({3}, gen);
+  testing::expect_close(
+      17, 2, "a transposed (2, 6, 4) view, patch 2",
+      lesson17::patch_embedding(Variable(contiguous(view)), Variable(weight), Variable(bias), 2).value(),
+      lesson17::patch_embedding(Variable(view), Variable(weight), Variable(bias), 2).value(), 1e-6);
+  const Variable images(randn({1, 8, 8}, gen));
+  testing::expect_true(17, 2, "weight (3, 9) for patch 4", throws_error([&] {
+                         lesson17::patch_embedding(images, Variable(zeros({3, 9})), Variable(zeros({3})), 4);
                        }),
-                       "expected a heed::Error for a class token that is not (1, 1, D)");
-  testing::expect_true(
-      17, 2, "positions (3, 6) for 3 patches and the class token", throws_error([&] {
-        lesson17::vit_tokens(patches, embed, Variable(zeros({1, 1, 6})), Variable(zeros({3, 6})));
-      }),
-      "expected a heed::Error for fewer than N + 1 positions");
-  testing::expect_true(17, 2, "patches of 5 pixels for an embedding of 4", throws_error([&] {
-                         lesson17::vit_tokens(Variable(zeros({2, 3, 5})), embed, Variable(zeros({1, 1, 6})),
-                                              Variable(zeros({4, 6})));
+                       "expected a heed::Error for a weight that is not (D, p*p)");
+  testing::expect_true(17, 2, "bias (4,) for D 3", throws_error([&] {
+                         lesson17::patch_embedding(images, Variable(zeros({3, 16})), Variable(zeros({4})), 4);
                        }),
-                       "expected a heed::Error for patches that do not fit the embedding");
+                       "expected a heed::Error for a bias that is not (D,)");
+  testing::expect_true(17, 2, "images (1, 8, 8), patch 3", throws_error([&] {
+                         lesson17::patch_embedding(images, Variable(zeros({3, 9})), Variable(zeros({3})), 3);
+                       }),
+                       "expected a heed::Error when the patch does not divide the image");
 }
 
 TEST_CASE("lesson 17, exercise 3: the class token's attention as an image") {
