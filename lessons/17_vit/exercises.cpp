@@ -14,12 +14,12 @@ Tensor patchify(const Tensor& images, int64_t patch) {
                           "x % p; see section 2 of lesson.cpp");
 }
 
-Variable vit_tokens(const Variable& patches, nn::Linear& embed, const Variable& cls,
-                    const Variable& positions) {
-  (void)patches, (void)embed, (void)cls, (void)positions;
+Variable patch_embedding(const Variable& images, const Variable& weight, const Variable& bias,
+                         int64_t patch) {
+  (void)images, (void)weight, (void)bias, (void)patch;
   course::not_implemented(17, 2,
-                          "expand cls to (B, 1, D), cat it before the embedded patches on dim 1, then add "
-                          "positions narrowed to N + 1 rows; see section 3 of lesson.cpp");
+                          "loop over (b, n, d) and the patch's p*p pixels; the backward runs the same loops, "
+                          "adding into three gradients; see section 3 of lesson.cpp");
 }
 
 Tensor class_token_map(const Tensor& weights, int64_t grid_h, int64_t grid_w, int64_t patch) {
