@@ -186,6 +186,13 @@ std::vector<std::string> token_labels(const course::CueTask& data, int64_t b) {
   return labels;
 }
 
+// "L2 h3": head 3 of layer 2 (layers counted from 1, heads from 0).
+std::string head_name(int64_t layer, int64_t head) {
+  char name[32];
+  std::snprintf(name, sizeof name, "L%lld h%lld", (long long)layer + 1, (long long)head);
+  return name;
+}
+
 // The mean over heads of layer weights (B, H, T, T) -> (B, T, T).
 Tensor head_mean(const Variable& w) { return mean(w.value(), {1}); }
 
@@ -379,7 +386,7 @@ int main(int argc, char** argv) {
             for (int64_t h = 0; h < kHeads; ++h) {
               rows.push_back(
                   narrow(select(select(select(pass.weights[l].value(), 0, example), 0, h), 0, 0), 0, 0, n));
-              row_labels.push_back("L" + std::to_string(l + 1) + " h" + std::to_string(h));
+              row_labels.push_back(head_name(l, h));
             }
           const Tensor heads = stack(rows, 0);  // (L H, n)
           course::print_heatmap(
@@ -539,7 +546,7 @@ int main(int argc, char** argv) {
         for (int64_t l = 0; l < kLayers; ++l)
           for (int64_t h = 0; h < kHeads; ++h) {
             const Score s = ablate(l, {h});
-            const std::string name = "L" + std::to_string(l + 1) + " h" + std::to_string(h);
+            const std::string name = head_name(l, h);
             const CueMass m = cue_mass(select(select(pass.weights[l].value(), 2, 0), 1, h), test, true);
             std::printf("  %-14s %14.3f %12.3f %11.1f%% %12.4f\n", name.c_str(), m.mass, cls_entropy[l][h],
                         100 * s.accuracy, s.loss);
@@ -548,10 +555,11 @@ int main(int argc, char** argv) {
           }
         for (int64_t l = 0; l < kLayers; ++l) {
           const Score s = ablate(l, {0, 1, 2, 3});
-          const std::string name = "all of layer " + std::to_string(l + 1);
-          std::printf("  %-14s %14s %12s %11.1f%% %12.4f\n", name.c_str(), "", "", 100 * s.accuracy, s.loss);
-          bars.push_back(
-              {.label = "L" + std::to_string(l + 1) + " all", .value = 100 * (base.accuracy - s.accuracy)});
+          char name[32];
+          std::snprintf(name, sizeof name, "all of layer %lld", (long long)l + 1);
+          std::printf("  %-14s %14s %12s %11.1f%% %12.4f\n", name, "", "", 100 * s.accuracy, s.loss);
+          std::snprintf(name, sizeof name, "L%lld all", (long long)l + 1);
+          bars.push_back({.label = name, .value = 100 * (base.accuracy - s.accuracy)});
         }
         {
           const std::string path = lesson.figure("head_ablation");
