@@ -597,7 +597,8 @@ int main(int argc, char** argv) {
             }
             curves.push_back(series);
           }
-          const std::string path = lesson.figure("accuracy");
+          const std::string path = lesson.figure(
+              "accuracy", "the tiny ViT against an MLP of the same size: test accuracy per epoch");
           course::write_line_plot_svg(path, curves,
                                       {.title = "strokes on a 16 x 16 canvas: test accuracy per epoch",
                                        .x_label = "epoch",
@@ -634,7 +635,9 @@ int main(int argc, char** argv) {
                                (predicted.data()[c] == float(c) ? "right" : "wrong") + ")");
           }
           const Tensor index = from_vector(pick, {kClasses});
-          const std::string path = lesson.figure("class_token_attention");
+          const std::string path = lesson.figure("class_token_attention",
+                                                 "the class token's attention (orange) over one test image "
+                                                 "of each class: on the stroke or off it");
           write_attention_figure(path, index_select(test_set.pixels, 0, index),
                                  {index_select(last, 0, index), index_select(rolled, 0, index)},
                                  {"layer 2", "rollout"}, captions);
