@@ -18,7 +18,10 @@ namespace heed::course {
 struct SentencePair {
   Tokens english, french;
   // alignment[j]: the index in `english` of the word French word j translates,
-  // or -1 when it translates none alone (the "ne" of ne ... pas).
+  // or -1 when it translates none alone. The convention: "ne" is the only
+  // French word at -1; "pas" translates "not"; the verb translates the English
+  // verb ("voit" <- "see" in "does not see"), so "does" and "do" are the only
+  // English words no French word translates. Both sides have the same length.
   std::vector<int> alignment;
 };
 
@@ -32,7 +35,8 @@ struct TranslationCorpusOptions {
 };
 TranslationCorpus make_translation_corpus(const TranslationCorpusOptions& options = {});
 
-// The English words the grammar knows (at least 60), for the lesson's tables.
+// The English words the grammar knows (84: at least 60), for the lesson's tables.
+// Each pair is 3 to 12 words long, and the same English always gets the same French.
 std::vector<std::string> english_words();
 
 }  // namespace heed::course
