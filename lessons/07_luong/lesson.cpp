@@ -14,6 +14,8 @@
 // time per step, and where each one looks (sections 5-6).
 #include "lessons/common/lesson.h"
 
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -56,9 +58,36 @@ std::string short_name(AttentionKind kind) {
 struct Result {
   AttentionKind kind = AttentionKind::luong_dot;
   int64_t parameters = 0;
-  course::TrainingRun run;
+  double ms_per_step = 0;
   std::vector<course::Accuracy> at;  // one per measured length
+  course::AttentionPeaks peaks;      // at the longest length
 };
+
+// A training step's time (forward, backward, clipping, Adam) on one batch of
+// the longest length: the fastest of 5 runs of 4 steps. The minimum is the
+// run least disturbed by whatever else the machine is doing; training's own
+// average (TrainingRun::ms_per_step) mixes lengths and load.
+double time_step(course::Seq2Seq& model, const course::ReversalSetup& setup, uint64_t seed) {
+  Generator gen(seed);
+  const course::SequencePairs batch =
+      course::reversal_batch(setup.training.batch, setup.training.max_length, setup.training.symbols, gen);
+  nn::Adam adam(model.named_parameters(), {.lr = 1e-6});  // the model is done: a tiny rate
+  nn::CrossEntropyLoss criterion;
+  double best = 1e30;
+  for (int run = 0; run < 5; ++run) {
+    const auto start = std::chrono::steady_clock::now();
+    for (int step = 0; step < 4; ++step) {
+      adam.zero_grad();
+      criterion(model.forward(batch.source, Tensor(), batch.target).logits, batch.target).backward();
+      nn::clip_grad_norm(model.parameters(), 1.0);
+      adam.step();
+    }
+    best = std::min(
+        best,
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 4);
+  }
+  return best;
+}
 
 }  // namespace
 
@@ -189,7 +218,7 @@ int main(int argc, char** argv) {
           r.kind = kind;
           r.parameters = model.num_parameters();
           std::printf("\n");
-          r.run = course::train_reversal(model, training, course::name_of(kind));
+          course::train_reversal(model, training, course::name_of(kind));
           Generator test_gen(lesson.seed() + 7);  // the same test sequences for every model
           for (int64_t L : setup.lengths)
             r.at.push_back(course::reversal_accuracy(model, L, setup.test_size, training.symbols, test_gen));
@@ -216,19 +245,22 @@ int main(int argc, char** argv) {
                                           std::to_string(L) + " (rows: outputs, columns: source)",
                                  .row_labels = output_labels,
                                  .col_labels = source_labels});
+          // Where the largest weights fall on fresh sequences, then the step's time.
+          Generator peak_gen(lesson.seed() + 10);
+          const course::SequencePairs test =
+              course::reversal_batch(setup.test_size, L, training.symbols, peak_gen);
+          r.peaks = course::attention_peaks(model.greedy(test.source, Tensor(), L).weights);
+          r.ms_per_step = time_step(model, setup, lesson.seed() + 11);
           results.push_back(r);
         }
 
-        std::printf("\n  %-16s %10s %8s   token accuracy by length", "", "parameters", "ms/step");
-        std::printf("%*s  sequences\n", int(7 * setup.lengths.size()) - 24, "");
-        std::printf("  %-16s %10s %8s  ", "", "", "");
+        std::printf("\n  token accuracy by length\n  %-16s", "");
         for (int64_t L : setup.lengths) std::printf(" %6lld", (long long)L);
-        std::printf("   at %lld\n", (long long)setup.lengths.back());
+        std::printf("\n");
         std::vector<course::Series> curves;
         std::vector<course::Bar> bars;
         for (const Result& r : results) {
-          std::printf("  %-16s %10lld %8.1f  ", course::name_of(r.kind), (long long)r.parameters,
-                      r.run.ms_per_step);
+          std::printf("  %-16s", course::name_of(r.kind));
           course::Series series;
           series.name = course::name_of(r.kind);
           for (size_t i = 0; i < setup.lengths.size(); ++i) {
@@ -236,10 +268,20 @@ int main(int argc, char** argv) {
             series.x.push_back(double(setup.lengths[i]));
             series.y.push_back(r.at[i].token);
           }
-          std::printf("   %5.1f%%\n", 100 * r.at.back().sequence);
+          std::printf("\n");
           curves.push_back(series);
-          bars.push_back({.label = short_name(r.kind), .value = r.run.ms_per_step});
+          bars.push_back({.label = short_name(r.kind), .value = r.ms_per_step});
         }
+        const long long longest = (long long)setup.lengths.back();
+        std::printf(
+            "\n  at length %lld     sequences   largest weight on   largest weight on   parameters   "
+            "ms/step\n"
+            "  %-16s     right    S-1-t (writes)    S-t (just wrote)\n",
+            longest, "");
+        for (const Result& r : results)
+          std::printf("  %-16s %9.1f%% %17.1f%% %19.1f%% %12lld %9.1f\n", course::name_of(r.kind),
+                      100 * r.at.back().sequence, 100 * r.peaks.writes, 100 * r.peaks.just_wrote,
+                      (long long)r.parameters, r.ms_per_step);
         course::write_line_plot_svg(lesson.figure("accuracy_by_length"), curves,
                                     {.title = "reversal: five Luong attentions",
                                      .x_label = "sequence length",
@@ -251,28 +293,41 @@ int main(int argc, char** argv) {
 
         // ------------------------------------------------------------------
         lesson.section(6, "what the numbers say");
-        // The heatmaps above are section 5's samples, at the longest length. The
-        // content-based scores (dot, general, concat) find the symbol to copy
-        // whatever its position, and draw the anti-diagonal. location must work
-        // out S-1-t from h_t alone, which knows the length only through what
-        // the encoder passed on: the bottleneck again, for where to look (its
-        // accuracy falls with length like lesson 05's). local-p predicts the
-        // position too, but then reads the content inside its window, so a
-        // near miss is forgiven. concat pays for its per-key network in time.
+        // The heatmaps above are section 5's samples, at the longest length.
+        // - The content scores (dot, general, concat) find their source symbol
+        //   by what it is, wherever it sits, and keep their accuracy as the
+        //   sequences grow.
+        // - They do not all look at the same place. Lesson 06 found two
+        //   lookups that work for reversal: the symbol to write (S-1-t, the
+        //   anti-diagonal) or the one just written (S-t, one column to the
+        //   right, whose forward-GRU state still holds the next symbol). The
+        //   table's two "largest weight" columns say which each model chose;
+        //   with this seed the multiplicative scores (dot, general) take the
+        //   first and the additive concat, like lesson 06's Bahdanau, the
+        //   second (another seed may differ: nothing in the loss prefers one).
+        // - location must work out S-1-t from h_t alone, with no look at the
+        //   keys, and h_t knows the length only through what the encoder's
+        //   last state passed on: lesson 05's bottleneck again, now for where
+        //   to look, and its accuracy falls with length the same way.
+        // - local-p predicts a position as well, but then compares contents
+        //   inside its window, so a near miss is forgiven.
+        // - Time: concat runs a small network per key, O(S Hid^2) a step
+        //   against dot's O(S Hid); at these sizes the fixed costs of a step
+        //   (the GRU, the output layer, the backward) hide part of it.
         const Result* best = &results[0];
         const Result* worst = &results[0];
         const Result* slowest = &results[0];
         for (const Result& r : results) {
           if (r.at.back().token > best->at.back().token) best = &r;
           if (r.at.back().token < worst->at.back().token) worst = &r;
-          if (r.run.ms_per_step > slowest->run.ms_per_step) slowest = &r;
+          if (r.ms_per_step > slowest->ms_per_step) slowest = &r;
         }
         std::printf(
             "  at length %lld: best %s (%.1f%% of tokens), worst %s (%.1f%%); slowest per step: %s (%.1f "
             "ms)\n",
             (long long)setup.lengths.back(), course::name_of(best->kind), 100 * best->at.back().token,
             course::name_of(worst->kind), 100 * worst->at.back().token, course::name_of(slowest->kind),
-            slowest->run.ms_per_step);
+            slowest->ms_per_step);
         if (lesson.quick())
           std::printf(
               "  (--quick: %lld steps per model, Hid %lld, lengths up to %lld; the full run trains\n"

@@ -87,6 +87,22 @@ Accuracy reversal_accuracy(Seq2Seq& model, int64_t length, int64_t n, int64_t sy
   return exact_match(model.greedy(pairs.source, Tensor(), length).ids, pairs.target);
 }
 
+AttentionPeaks attention_peaks(const Tensor& weights) {
+  HEED_CHECK(weights.dim() == 3 && weights.size(1) == weights.size(2),
+             "attention_peaks: expected reversal weights (B, T, S) with T = S, got ", weights.shape());
+  const int64_t B = weights.size(0), T = weights.size(1), S = weights.size(2);
+  const Tensor argmaxes = contiguous(argmax(weights, -1));  // (B, T)
+  int64_t writes = 0, just_wrote = 0;
+  for (int64_t b = 0; b < B; ++b)
+    for (int64_t t = 0; t < T; ++t) {
+      const int64_t at = int64_t(argmaxes.data()[b * T + t]);
+      writes += at == S - 1 - t;
+      just_wrote += t >= 1 && at == S - t;
+    }
+  return {B * T == 0 ? 0.0 : double(writes) / double(B * T),
+          B * (T - 1) <= 0 ? 0.0 : double(just_wrote) / double(B * (T - 1))};
+}
+
 ReversalSetup reversal_setup(bool quick, uint64_t seed) {
   ReversalSetup setup;
   if (quick) {

@@ -80,6 +80,15 @@ ReversalSetup reversal_setup(bool quick, uint64_t seed);
 // A model for the setup: vocabularies, sizes, bos, max_source_length.
 Seq2SeqOptions reversal_model(const ReversalSetup& setup, AttentionKind attention, uint64_t seed);
 
+// Where each output step's largest attention weight falls, on a reversal
+// (T = S): `writes` is the share of steps on the source symbol the step
+// writes, S-1-t; `just_wrote` the share of steps t >= 1 on the one written the
+// step before, S-t (one column to the right). weights: (B, T, S).
+struct AttentionPeaks {
+  double writes = 0, just_wrote = 0;
+};
+AttentionPeaks attention_peaks(const Tensor& weights);
+
 // One sample's tokens as strings ("3", "7", ...) for heatmap labels.
 std::vector<std::string> symbol_labels(const Tensor& ids);
 
