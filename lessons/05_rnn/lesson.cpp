@@ -254,6 +254,13 @@ int main(int argc, char** argv) {
           std::printf("\n  at length %lld: Hid %lld gets %.1f%% of tokens right, Hid %lld %.1f%%.\n",
                       (long long)setup.lengths.back(), (long long)setup.hidden, 100 * at_longest.token,
                       (long long)wide.hidden, 100 * wide_longest.token);
+          // Seeded, so every run gets these numbers; the lesson fails loudly if
+          // the effect it teaches goes missing.
+          const double shortest = curves[0].y.front(), longest = at_longest.token;
+          HEED_CHECK(shortest >= 0.95 && longest <= shortest - 0.25 && wide_longest.token >= longest + 0.05,
+                     "lesson 05: expected the bottleneck (token accuracy >= 95% at the shortest length, 25 "
+                     "points less at the longest, and the wider model 5 points better there), got ",
+                     100 * shortest, "%, ", 100 * longest, "% and ", 100 * wide_longest.token, "%");
           course::write_line_plot_svg(lesson.figure("accuracy_by_length"), curves,
                                       {.title = "GRU encoder-decoder on reversal, no attention",
                                        .x_label = "sequence length",

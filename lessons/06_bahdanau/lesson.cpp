@@ -108,9 +108,8 @@ int main(int argc, char** argv) {
           const Tensor scores = from_vector({2.0f, 1.0f, 0.5f, -1.0f, 3.0f, 7.0f, 0.0f, 0.0f, 1.0f}, {3, 3});
           const Tensor mask = from_vector({0, 0, 0, 0, 1, 0, 1, 1, 1}, {3, 3});
           const Tensor heeds = masked_softmax(scores, mask, -1);
-          std::cout
-              << "  scores " << scores << "\n  mask (1 = hidden) " << mask << "\n  weights " << heeds
-              << "\n  (row 2 is fully hidden: zeros; row 1's 3.0 is hidden, so 7.0 ... 7.0 wins alone)\n";
+          std::cout << "  scores " << scores << "\n  mask (1 = hidden) " << mask << "\n  weights " << heeds
+                    << "\n  (row 1: the hidden 3.0 takes no weight; row 2, all hidden, is all zeros)\n";
           course::compare_exercise(
               lesson, 2, "the masked softmax",
               [&] { return lesson06::masked_softmax_last(Variable(scores), mask).value(); }, heeds);
@@ -170,6 +169,13 @@ int main(int argc, char** argv) {
         std::printf("\n  at length %lld attention keeps %.1f%% of tokens right, against %.1f%% without.\n",
                     (long long)setup.lengths.back(), 100 * curve.at.back().token,
                     100 * plain_curve.at.back().token);
+
+        // Seeded, so every run gets these numbers; fail loudly if attention stops helping.
+        HEED_CHECK(curve.at.back().token >= lesson.pick(0.85, 0.98) &&
+                       curve.at.back().token >= plain_curve.at.back().token + 0.25,
+                   "lesson 06: expected attention to hold up at length ", setup.lengths.back(),
+                   " (>= ", 100 * lesson.pick(0.85, 0.98), "% and 25 points above no attention), got ",
+                   100 * curve.at.back().token, "% against ", 100 * plain_curve.at.back().token, "%");
 
         // ------------------------------------------------------------------
         lesson.section(6, "what the decoder looks at");

@@ -64,19 +64,19 @@ struct Result {
 };
 
 // A training step's time (forward, backward, clipping, Adam) on one batch of
-// the longest length: the fastest of 5 runs of 4 steps. The minimum is the
+// the longest length: the fastest of `runs` runs of 3 steps. The minimum is the
 // run least disturbed by whatever else the machine is doing; training's own
 // average (TrainingRun::ms_per_step) mixes lengths and load.
-double time_step(course::Seq2Seq& model, const course::ReversalSetup& setup, uint64_t seed) {
+double time_step(course::Seq2Seq& model, const course::ReversalSetup& setup, int runs, uint64_t seed) {
   Generator gen(seed);
   const course::SequencePairs batch =
       course::reversal_batch(setup.training.batch, setup.training.max_length, setup.training.symbols, gen);
   nn::Adam adam(model.named_parameters(), {.lr = 1e-6});  // the model is done: a tiny rate
   nn::CrossEntropyLoss criterion;
   double best = 1e30;
-  for (int run = 0; run < 5; ++run) {
+  for (int run = 0; run < runs; ++run) {
     const auto start = std::chrono::steady_clock::now();
-    for (int step = 0; step < 4; ++step) {
+    for (int step = 0; step < 3; ++step) {
       adam.zero_grad();
       criterion(model.forward(batch.source, Tensor(), batch.target).logits, batch.target).backward();
       nn::clip_grad_norm(model.parameters(), 1.0);
@@ -84,7 +84,7 @@ double time_step(course::Seq2Seq& model, const course::ReversalSetup& setup, uin
     }
     best = std::min(
         best,
-        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 4);
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() / 3);
   }
   return best;
 }
@@ -250,7 +250,7 @@ int main(int argc, char** argv) {
           const course::SequencePairs test =
               course::reversal_batch(setup.test_size, L, training.symbols, peak_gen);
           r.peaks = course::attention_peaks(model.greedy(test.source, Tensor(), L).weights);
-          r.ms_per_step = time_step(model, setup, lesson.seed() + 11);
+          r.ms_per_step = time_step(model, setup, lesson.pick(2, 5), lesson.seed() + 11);
           results.push_back(r);
         }
 
@@ -328,6 +328,20 @@ int main(int argc, char** argv) {
             (long long)setup.lengths.back(), course::name_of(best->kind), 100 * best->at.back().token,
             course::name_of(worst->kind), 100 * worst->at.back().token, course::name_of(slowest->kind),
             slowest->ms_per_step);
+        // Seeded, so every run gets these numbers; fail loudly if the content
+        // scores stop beating the one that cannot look at content.
+        double content = 1, location = 0;
+        for (const Result& r : results) {
+          const double a = r.at.back().token;
+          if (r.kind == AttentionKind::luong_location)
+            location = a;
+          else if (r.kind != AttentionKind::luong_local_p)
+            content = std::min(content, a);
+        }
+        HEED_CHECK(content >= lesson.pick(0.75, 0.95) && location <= content - 0.15,
+                   "lesson 07: expected dot, general and concat >= ", 100 * lesson.pick(0.75, 0.95),
+                   "% of tokens at length ", setup.lengths.back(), " and location 15 points below, got ",
+                   100 * content, "% and ", 100 * location, "%");
         if (lesson.quick())
           std::printf(
               "  (--quick: %lld steps per model, Hid %lld, lengths up to %lld; the full run trains\n"
