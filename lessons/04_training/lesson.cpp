@@ -444,7 +444,8 @@ int main(int argc, char** argv) {
           }
           curves.push_back(series);
         }
-        const std::string path = lesson.figure("loss_curves");
+        const std::string path = lesson.figure(
+            "loss_curves", "SGD, momentum and Adam from the same start: Adam and momentum fall fastest");
         course::write_line_plot_svg(path, curves,
                                     {.title = "three spirals: training loss per epoch",
                                      .x_label = "epoch",

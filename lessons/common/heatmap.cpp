@@ -102,9 +102,10 @@ void print_heatmap(std::ostream& out, const Tensor& matrix, const TerminalHeatma
 
   std::string text;
   if (!options.title.empty()) text += options.title + "\n";
-  // Column tokens: on one line when every one fits its two columns, else
-  // downwards, one character per line.
-  if (col_h <= 2) {
+  // Column tokens: on one line when every one is a single character (two
+  // would touch their neighbours: "1011" for 10, 11), else downwards, one
+  // character per line.
+  if (col_h <= 1) {
     std::string row = indent;
     for (const std::string& l : col_labels) row += l + std::string(2 - code_points(l).size(), ' ');
     while (!row.empty() && row.back() == ' ') row.pop_back();

@@ -341,10 +341,17 @@ TEST_CASE("terminal heatmap: short labels sit on one line, values are clipped to
   std::ostringstream out;
   print_heatmap(
       out, Tensor{{-1.0f, 2.0f}, {0.5f, 0.1f}},
-      {.row_labels = {"a", "b"}, .col_labels = {"x", "yz"}, .colour = TerminalHeatmapOptions::Colour::never});
+      {.row_labels = {"a", "b"}, .col_labels = {"x", "y"}, .colour = TerminalHeatmapOptions::Colour::never});
   const std::vector<std::string> lines = lines_of(out.str());
   REQUIRE(lines.size() == 1 + 2 + 1);
-  CHECK(lines[0] == "    x yz");
+  CHECK(lines[0] == "    x y");
+  // Two characters would touch their neighbours ("1011"): downwards instead.
+  std::ostringstream two;
+  print_heatmap(
+      two, zeros({1, 2}),
+      {.row_labels = {"a"}, .col_labels = {"10", "11"}, .colour = TerminalHeatmapOptions::Colour::never});
+  CHECK(lines_of(two.str())[0] == "    1 1");
+  CHECK(lines_of(two.str())[1] == "    0 1");
   CHECK(lines[1] == "a  \u2502  \u2588\u2588\u2502");
   CHECK(lines[2] == "b  \u2502\u2592\u2592  \u2502");
   CHECK(message_of([] {
