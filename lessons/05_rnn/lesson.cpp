@@ -224,10 +224,13 @@ int main(int argc, char** argv) {
             series.x.push_back(double(t));
             series.y.push_back(a);
           }
-          course::write_line_plot_svg(lesson.figure("accuracy_by_position"), {series},
-                                      {.title = "no attention: accuracy by output position",
-                                       .x_label = "output position t",
-                                       .y_label = "token accuracy"});
+          course::write_line_plot_svg(
+              lesson.figure("accuracy_by_position",
+                            "the last outputs, which copy the first symbols read, are the most often wrong"),
+              {series},
+              {.title = "no attention: accuracy by output position",
+               .x_label = "output position t",
+               .y_label = "token accuracy"});
           for (int64_t b = 0; b < 2; ++b) {
             std::printf("\n  source    %s\n  reversed  %s\n  predicted %s\n",
                         symbols_of(select(test.source, 0, b)).c_str(),
@@ -261,10 +264,13 @@ int main(int argc, char** argv) {
                      "lesson 05: expected the bottleneck (token accuracy >= 95% at the shortest length, 25 "
                      "points less at the longest, and the wider model 5 points better there), got ",
                      100 * shortest, "%, ", 100 * longest, "% and ", 100 * wide_longest.token, "%");
-          course::write_line_plot_svg(lesson.figure("accuracy_by_length"), curves,
-                                      {.title = "GRU encoder-decoder on reversal, no attention",
-                                       .x_label = "sequence length",
-                                       .y_label = "exact-match accuracy"});
+          course::write_line_plot_svg(
+              lesson.figure("accuracy_by_length",
+                            "accuracy falls with length; twice the hidden size only delays the fall"),
+              curves,
+              {.title = "GRU encoder-decoder on reversal, no attention",
+               .x_label = "sequence length",
+               .y_label = "exact-match accuracy"});
         }
       });
 }

@@ -162,10 +162,12 @@ int main(int argc, char** argv) {
             series[s].y.push_back(ys[s]);
           }
         }
-        course::write_line_plot_svg(lesson.figure("accuracy_by_length"), series,
-                                    {.title = "reversal: the GRU encoder-decoder with and without attention",
-                                     .x_label = "sequence length",
-                                     .y_label = "exact-match accuracy"});
+        course::write_line_plot_svg(
+            lesson.figure("accuracy_by_length", "with attention the curves stay flat where lesson 05's fall"),
+            series,
+            {.title = "reversal: the GRU encoder-decoder with and without attention",
+             .x_label = "sequence length",
+             .y_label = "exact-match accuracy"});
         std::printf("\n  at length %lld attention keeps %.1f%% of tokens right, against %.1f%% without.\n",
                     (long long)setup.lengths.back(), 100 * curve.at.back().token,
                     100 * plain_curve.at.back().token);
@@ -206,7 +208,8 @@ int main(int argc, char** argv) {
                                  .row_labels = output_labels,
                                  .col_labels = source_labels});
           course::write_heatmap_svg(
-              lesson.figure("weights"), weights,
+              lesson.figure("weights", "the weights run along the anti-diagonal, or one column to its right"),
+              weights,
               {.title = "Bahdanau attention on a reversal (length " + std::to_string(L) + ")",
                .row_labels = output_labels,
                .col_labels = source_labels,

@@ -231,14 +231,17 @@ int main(int argc, char** argv) {
           const Tensor weights = select(decoded.weights, 0, 0);  // (T, S)
           const std::vector<std::string> source_labels = course::symbol_labels(select(sample.source, 0, 0));
           const std::vector<std::string> output_labels = course::symbol_labels(select(decoded.ids, 0, 0));
-          course::write_heatmap_svg(lesson.figure("weights_" + short_name(kind)), weights,
-                                    {.title = std::string(course::name_of(kind)) + " attention on a reversal",
-                                     .row_labels = output_labels,
-                                     .col_labels = source_labels,
-                                     .x_label = "source symbol",
-                                     .y_label = "output symbol",
-                                     .low = 0,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("weights_" + short_name(kind),
+                            std::string(course::name_of(kind)) + ": where each output looks"),
+              weights,
+              {.title = std::string(course::name_of(kind)) + " attention on a reversal",
+               .row_labels = output_labels,
+               .col_labels = source_labels,
+               .x_label = "source symbol",
+               .y_label = "output symbol",
+               .low = 0,
+               .high = 1});
           std::printf("\n");
           course::print_heatmap(std::cout, weights,
                                 {.title = std::string("  ") + course::name_of(kind) + ", length " +
@@ -282,14 +285,19 @@ int main(int argc, char** argv) {
           std::printf("  %-16s %9.1f%% %17.1f%% %19.1f%% %12lld %9.1f\n", course::name_of(r.kind),
                       100 * r.at.back().sequence, 100 * r.peaks.writes, 100 * r.peaks.just_wrote,
                       (long long)r.parameters, r.ms_per_step);
-        course::write_line_plot_svg(lesson.figure("accuracy_by_length"), curves,
-                                    {.title = "reversal: five Luong attentions",
-                                     .x_label = "sequence length",
-                                     .y_label = "token accuracy"});
+        course::write_line_plot_svg(
+            lesson.figure("accuracy_by_length",
+                          "the content scores stay flat; location, blind to content, falls like lesson 05"),
+            curves,
+            {.title = "reversal: five Luong attentions",
+             .x_label = "sequence length",
+             .y_label = "token accuracy"});
         course::BarChartOptions bar_options;
         bar_options.title = "training time per step (batch " + std::to_string(training.batch) + ")";
         bar_options.y_label = "ms per step";
-        course::write_bar_chart_svg(lesson.figure("ms_per_step"), bars, bar_options);
+        course::write_bar_chart_svg(
+            lesson.figure("ms_per_step", "one training step's time, the fastest of a few runs"), bars,
+            bar_options);
 
         // ------------------------------------------------------------------
         lesson.section(6, "what the numbers say");
