@@ -97,7 +97,7 @@ int main(int argc, char** argv) {
       [](const course::Lesson& lesson) {
         // Lesson 05's task and sizes; fewer steps, as there are five models to train.
         course::ReversalSetup setup = course::reversal_setup(lesson.quick(), lesson.seed());
-        setup.training.steps = lesson.pick<int64_t>(500, 2000);
+        setup.training.steps = lesson.pick<int64_t>(500, 1500);
         const course::ReversalOptions& training = setup.training;
 
         // ------------------------------------------------------------------
@@ -353,7 +353,7 @@ int main(int argc, char** argv) {
         if (lesson.quick())
           std::printf(
               "  (--quick: %lld steps per model, Hid %lld, lengths up to %lld; the full run trains\n"
-              "   2000 steps, Hid 64, lengths up to 16, where the gaps are clearer)\n",
+              "   1500 steps, Hid 64, lengths up to 16, where the gaps are clearer)\n",
               (long long)training.steps, (long long)setup.hidden, (long long)training.max_length);
       });
 }
