@@ -434,12 +434,15 @@ class Ladder {
     char reference[96];
     std::snprintf(reference, sizeof reference, "FMA peak, %d thread%s: %.0f GFLOP/s", threads_,
                   threads_ == 1 ? "" : "s", peak_all_);
-    course::write_bar_chart_svg(lesson.figure("ladder"), bars,
-                                {.title = title,
-                                 .y_label = "GFLOP/s",
-                                 .reference = peak_all_,
-                                 .reference_label = reference,
-                                 .log_y = true});
+    course::write_bar_chart_svg(
+        lesson.figure("ladder",
+                      "GFLOP/s per rung against the dashed peak: the micro-kernel is where the big jump is"),
+        bars,
+        {.title = title,
+         .y_label = "GFLOP/s",
+         .reference = peak_all_,
+         .reference_label = reference,
+         .log_y = true});
   }
 
  private:

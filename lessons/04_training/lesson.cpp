@@ -455,7 +455,7 @@ int main(int argc, char** argv) {
         // Training is seeded, so these are the numbers every run gets; the
         // lesson fails loudly if the loop stops learning.
         const double needed = lesson.pick(0.85, 0.95);
-        HEED_CHECK(runs.back().second.test_accuracy >= needed, "lesson 04: Adam reached only ",
+        HEED_CHECK(runs.back().second.test_accuracy >= needed, "Adam reached only ",
                    100 * runs.back().second.test_accuracy, "% test accuracy, expected at least ",
                    100 * needed, "%");
       });

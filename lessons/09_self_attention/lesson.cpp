@@ -256,22 +256,30 @@ int main(int argc, char** argv) {
           HEED_CHECK(at_256[0].max_weight > 0.8 && at_256[1].max_weight < 0.5,
                      "lesson 09: expected saturation without the scale and none with it, got max weights ",
                      at_256[0].max_weight, " and ", at_256[1].max_weight);
-          course::write_line_plot_svg(lesson.figure("saturation_max_weight"), max_weight,
+          course::write_line_plot_svg(lesson.figure("saturation_max_weight",
+                                                    "without 1/sqrt(d) the largest weight of a row heads for "
+                                                    "1 as d grows; with it, it stays put"),
+                                      max_weight,
                                       {.title = "Softmax saturation: the largest weight of a row (16 keys)",
                                        .x_label = "head width Dh",
                                        .y_label = "mean max weight",
                                        .log_x = true});
-          course::write_line_plot_svg(lesson.figure("saturation_entropy"), entropy,
-                                      {.title = "Entropy of the attention rows (uniform: ln 16 = 2.77)",
-                                       .x_label = "head width Dh",
-                                       .y_label = "mean entropy (nats)",
-                                       .log_x = true});
-          course::write_line_plot_svg(lesson.figure("saturation_gradient"), gradient,
-                                      {.title = "Gradient that reaches the scores through the softmax",
-                                       .x_label = "head width Dh",
-                                       .y_label = "mean |d loss / d scores|",
-                                       .log_x = true,
-                                       .log_y = true});
+          course::write_line_plot_svg(
+              lesson.figure("saturation_entropy",
+                            "the rows' entropy collapses without the scale: softmax saturates"),
+              entropy,
+              {.title = "Entropy of the attention rows (uniform: ln 16 = 2.77)",
+               .x_label = "head width Dh",
+               .y_label = "mean entropy (nats)",
+               .log_x = true});
+          course::write_line_plot_svg(
+              lesson.figure("saturation_gradient", "and the gradient reaching the scores shrinks with it"),
+              gradient,
+              {.title = "Gradient that reaches the scores through the softmax",
+               .x_label = "head width Dh",
+               .y_label = "mean |d loss / d scores|",
+               .log_x = true,
+               .log_y = true});
         }
 
         // ================================================================== 4
@@ -326,7 +334,8 @@ int main(int argc, char** argv) {
               std::cout, select(a.weights.value(), 0, 0),
               {.title = "causal self-attention, (T, T) = (6, 6): nothing above the diagonal"});
           course::write_heatmap_svg(
-              lesson.figure("causal_weights"), select(a.weights.value(), 0, 0),
+              lesson.figure("causal_weights", "a causal mask: nothing above the diagonal"),
+              select(a.weights.value(), 0, 0),
               {.title = "Causal self-attention: query t sees keys 0..t", .low = 0, .high = 1});
 
           // Change token 3 and see which outputs move.
@@ -411,12 +420,14 @@ int main(int argc, char** argv) {
           std::printf("\nrow = a token, its brightest column = the token it attends to (its successor):\n");
           Tensor w = select(a.weights.value(), 0, 0);
           course::print_heatmap(std::cout, w, {.title = "", .row_labels = labels, .col_labels = labels});
-          course::write_heatmap_svg(lesson.figure("successor_weights"), w,
-                                    {.title = "Attention to the next larger token",
-                                     .row_labels = labels,
-                                     .col_labels = labels,
-                                     .low = 0,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("successor_weights", "each token looks at the next larger token of its sequence"),
+              w,
+              {.title = "Attention to the next larger token",
+               .row_labels = labels,
+               .col_labels = labels,
+               .low = 0,
+               .high = 1});
         }
       });
 }

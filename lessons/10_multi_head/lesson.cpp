@@ -343,8 +343,10 @@ int main(int argc, char** argv) {
                                    .row_labels = labels,
                                    .col_labels = labels});
             course::write_heatmap_svg(
-                lesson.figure("two_relations_head" + std::to_string(h)), w,
-                {.title = title, .row_labels = labels, .col_labels = labels, .low = 0, .high = 1});
+                lesson.figure("two_relations_head" + std::to_string(h),
+                              "head " + std::to_string(h) +
+                                  ": each head takes one relation (the first token, or the previous one)"),
+                w, {.title = title, .row_labels = labels, .col_labels = labels, .low = 0, .high = 1});
           }
         }
 
@@ -406,14 +408,17 @@ int main(int argc, char** argv) {
                                 {.title = "cross-attention, the heads' mean (columns: key:value pairs)",
                                  .row_labels = rows,
                                  .col_labels = cols});
-          course::write_heatmap_svg(lesson.figure("cross_attention"), w,
-                                    {.title = "Cross-attention: queries find their key",
-                                     .row_labels = rows,
-                                     .col_labels = cols,
-                                     .x_label = "memory (key:value)",
-                                     .y_label = "query",
-                                     .low = 0,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("cross_attention",
+                            "cross-attention: each query finds its key in the memory; padding gets nothing"),
+              w,
+              {.title = "Cross-attention: queries find their key",
+               .row_labels = rows,
+               .col_labels = cols,
+               .x_label = "memory (key:value)",
+               .y_label = "query",
+               .low = 0,
+               .high = 1});
         }
 
         // ================================================================== 5

@@ -160,12 +160,15 @@ int main(int argc, char** argv) {
               std::printf(" %.4f", sum(select(pe, 0, p) * select(pe, 0, p + k)).item());
             std::printf("\n");
           }
-          course::write_heatmap_svg(lesson.figure("sinusoidal_table"), transpose(pe, 0, 1),
-                                    {.title = "The sinusoidal table: dims (rows) over positions",
-                                     .x_label = "position",
-                                     .y_label = "dimension",
-                                     .low = -1,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("sinusoidal_table",
+                            "the sinusoidal table: fast waves in the first features, slow ones in the last"),
+              transpose(pe, 0, 1),
+              {.title = "The sinusoidal table: dims (rows) over positions",
+               .x_label = "position",
+               .y_label = "dimension",
+               .low = -1,
+               .high = 1});
           course::compare_exercise(
               lesson, 1, "sinusoidal table (64, 32)", [] { return lesson11::sinusoidal_table(64, 32); }, pe);
         }
@@ -298,7 +301,10 @@ int main(int argc, char** argv) {
             std::printf("\n");
             series.push_back(s);
           }
-          course::write_line_plot_svg(lesson.figure("extrapolation"), series,
+          course::write_line_plot_svg(lesson.figure("extrapolation",
+                                                    "accuracy beyond the trained length: relative and rotary "
+                                                    "hold, learned and sinusoidal fall"),
+                                      series,
                                       {.title = "Token 3 places back: trained on length 16, tested longer",
                                        .x_label = "test sequence length",
                                        .y_label = "accuracy (%)"});
@@ -332,12 +338,15 @@ int main(int argc, char** argv) {
           course::print_heatmap(
               std::cout, w,
               {.title = "relative positions on a sequence of 24 (trained on 16): row t looks at t - 3"});
-          course::write_heatmap_svg(lesson.figure("relative_weights_24"), w,
-                                    {.title = "Relative positions, length 24: query t attends to t - 3",
-                                     .x_label = "key position",
-                                     .y_label = "query position",
-                                     .low = 0,
-                                     .high = 1});
+          course::write_heatmap_svg(
+              lesson.figure("relative_weights_24",
+                            "relative positions at length 24: the weight sits 3 places back on every row"),
+              w,
+              {.title = "Relative positions, length 24: query t attends to t - 3",
+               .x_label = "key position",
+               .y_label = "query position",
+               .low = 0,
+               .high = 1});
         }
       });
 }
