@@ -261,7 +261,7 @@ int main(int argc, char** argv) {
           // the effect it teaches goes missing.
           const double shortest = curves[0].y.front(), longest = at_longest.token;
           HEED_CHECK(shortest >= 0.95 && longest <= shortest - 0.25 && wide_longest.token >= longest + 0.05,
-                     "lesson 05: expected the bottleneck (token accuracy >= 95% at the shortest length, 25 "
+                     "expected the bottleneck (token accuracy >= 95% at the shortest length, 25 "
                      "points less at the longest, and the wider model 5 points better there), got ",
                      100 * shortest, "%, ", 100 * longest, "% and ", 100 * wide_longest.token, "%");
           course::write_line_plot_svg(

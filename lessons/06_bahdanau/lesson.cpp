@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
         // Seeded, so every run gets these numbers; fail loudly if attention stops helping.
         HEED_CHECK(curve.at.back().token >= lesson.pick(0.85, 0.98) &&
                        curve.at.back().token >= plain_curve.at.back().token + 0.25,
-                   "lesson 06: expected attention to hold up at length ", setup.lengths.back(),
+                   "expected attention to hold up at length ", setup.lengths.back(),
                    " (>= ", 100 * lesson.pick(0.85, 0.98), "% and 25 points above no attention), got ",
                    100 * curve.at.back().token, "% against ", 100 * plain_curve.at.back().token, "%");
 

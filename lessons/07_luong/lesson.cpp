@@ -347,7 +347,7 @@ int main(int argc, char** argv) {
             content = std::min(content, a);
         }
         HEED_CHECK(content >= lesson.pick(0.75, 0.95) && location <= content - 0.15,
-                   "lesson 07: expected dot, general and concat >= ", 100 * lesson.pick(0.75, 0.95),
+                   "expected dot, general and concat >= ", 100 * lesson.pick(0.75, 0.95),
                    "% of tokens at length ", setup.lengths.back(), " and location 15 points below, got ",
                    100 * content, "% and ", 100 * location, "%");
         if (lesson.quick())
