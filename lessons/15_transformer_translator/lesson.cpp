@@ -25,10 +25,13 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
 #include <memory>
 #include <numeric>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -696,16 +699,21 @@ int main(int argc, char** argv) {
         lesson.section(6, "held-out sentences");
         // Test sentences, never trained on, beside their references ('=' when
         // a translation is the reference word for word).
+        // They and the first heatmap below also go to <out>/15_finale.txt,
+        // which `make run` shows again as the course's last word.
+        std::ostringstream finale;
         {
           const std::vector<Example> shown(d.test.begin(), d.test.begin() + 6);
           const auto transformer = translate(transformer_decoder, shown);
           for (size_t i = 0; i < shown.size(); ++i) {
-            std::printf("  English      %s\n", course::join(shown[i].pair->english).c_str());
-            std::printf("  reference    %s\n", course::join(shown[i].pair->french).c_str());
-            std::printf("  Transformer  %s %s\n", words(d.french, transformer[i]).c_str(),
-                        transformer[i] == shown[i].target ? "=" : "");
-            std::printf("  RNN          %s %s\n\n", words(d.french, rnn_translations[i]).c_str(),
-                        rnn_translations[i] == shown[i].target ? "=" : "");
+            std::ostringstream lines;
+            lines << "  English      " << course::join(shown[i].pair->english) << "\n"
+                  << "  reference    " << course::join(shown[i].pair->french) << "\n"
+                  << "  Transformer  " << words(d.french, transformer[i])
+                  << (transformer[i] == shown[i].target ? " =" : "") << "\n";
+            finale << lines.str() << "\n";
+            std::cout << lines.str() << "  RNN          " << words(d.french, rnn_translations[i])
+                      << (rnn_translations[i] == shown[i].target ? " =" : "") << "\n\n";
           }
         }
 
@@ -732,10 +740,12 @@ int main(int argc, char** argv) {
           for (int64_t id : translation) french.push_back(d.french.token(id));
           french.push_back("<eos>");
           const Tensor heads_mean = mean(select(w, 0, 0), {0});  // (T, S)
-          course::print_heatmap(std::cout, heads_mean,
-                                {.title = "cross-attention, mean of the 2 heads: " + course::join(english),
-                                 .row_labels = french,
-                                 .col_labels = english});
+          const course::TerminalHeatmapOptions shape{
+              .title = "cross-attention, mean of the 2 heads: " + course::join(english),
+              .row_labels = french,
+              .col_labels = english};
+          course::print_heatmap(std::cout, heads_mean, shape);
+          if (k == 0) course::print_heatmap(finale, heads_mean, shape);
           const std::string path = lesson.figure("cross_attention_" + std::to_string(k + 1),
                                                  "where each French word looks in the English (the heads' "
                                                  "mean): watch the adjectives swap sides");
@@ -748,6 +758,8 @@ int main(int argc, char** argv) {
                                      .low = 0,
                                      .high = 1});
           std::printf("  %s\n", path.c_str());
+          if (k == 0)  // figure() made the folder
+            std::ofstream(std::filesystem::path(lesson.flags().out) / "15_finale.txt") << finale.str();
           if (k == 0)
             for (int64_t h = 0; h < w.size(1); ++h) {
               const std::string head = lesson.figure(
