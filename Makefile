@@ -87,12 +87,12 @@ ifeq ($(DOCTEST_HEADER),)
 endif
 
 test: doctest build
-	@cd $(BUILD) && ctest --output-on-failure
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 
 test-sanitize: doctest
 	@$(CMAKE) -S . -B $(ASAN) -DCMAKE_BUILD_TYPE=Debug -DHEED_SANITIZE=ON $(CONFIG) > $(ASAN).log 2>&1 || { cat $(ASAN).log; exit 1; }
 	@$(CMAKE) --build $(ASAN) -j $(JOBS)
-	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure
+	@cd $(ASAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest --output-on-failure -j $(JOBS)
 
 # The NEON back end on any Linux machine: cross-compiled for aarch64 and run
 # under qemu. Only the suites of the layers with kernels (tensor, autograd):

@@ -135,9 +135,11 @@ std::string html_escape(const std::string& text) {
   return out;
 }
 
-// Writes `text` to `path` through a temporary file and a rename.
-void write_whole(const std::filesystem::path& path, const std::string& text) {
-  const std::filesystem::path temporary = path.string() + ".tmp";
+// Writes `text` to `path` through a temporary file and a rename. The
+// temporary is the lesson's own (`tag`): lessons run side by side (ctest -j)
+// rewrite one index.html, and each rename replaces it whole.
+void write_whole(const std::filesystem::path& path, const std::string& text, const std::string& tag) {
+  const std::filesystem::path temporary = path.string() + "." + tag + ".tmp";
   {
     std::ofstream out(temporary, std::ios::binary);
     out << text;
@@ -155,7 +157,7 @@ void write_index(const Lesson& lesson) {
   std::string tsv = lesson.tag() + "\t" + lesson.info().title + "\n";
   for (const Figure& f : figures_written())
     tsv += fs::path(f.path).filename().string() + "\t" + f.caption + "\n";
-  write_whole(folder / (lesson.tag() + "_figures.tsv"), tsv);
+  write_whole(folder / (lesson.tag() + "_figures.tsv"), tsv, lesson.tag());
 
   std::vector<fs::path> lists;
   for (const fs::directory_entry& e : fs::directory_iterator(folder)) {
@@ -190,7 +192,7 @@ void write_index(const Lesson& lesson) {
     if (!figures.empty()) html += "<h2>" + html_escape(number + " " + title) + "</h2>\n" + figures;
   }
   html += "</body></html>\n";
-  write_whole(folder / "index.html", html);
+  write_whole(folder / "index.html", html, lesson.tag());
 }
 
 }  // namespace
