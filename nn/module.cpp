@@ -142,19 +142,23 @@ void Module::zero_grad() {
 // ------------------------------------------------------------- checkpoints
 
 // Every tensor a checkpoint holds: the parameters' values, then the buffers.
-NamedTensors Module::state() const {
+NamedTensors Module::state_dict() const {
   NamedTensors tensors;
   for (const auto& [name, p] : named_parameters()) tensors.emplace_back(name, p.value());
   for (const auto& [name, b] : named_buffers()) tensors.emplace_back(name, b);
   return tensors;
 }
 
-void Module::save(const std::string& path) const { save_safetensors(path, state()); }
+void Module::save(const std::string& path) const { save_safetensors(path, state_dict()); }
 
 void Module::load(const std::string& path, const LoadOptions& options) {
-  Safetensors file = load_safetensors(path);
-  std::map<std::string, Tensor> stored(file.tensors.begin(), file.tensors.end());
-  NamedTensors targets = state();
+  load_state_dict(load_safetensors(path).tensors, options, path);
+}
+
+void Module::load_state_dict(const NamedTensors& state, const LoadOptions& options,
+                             const std::string& source) {
+  std::map<std::string, Tensor> stored(state.begin(), state.end());
+  NamedTensors targets = state_dict();
 
   // Check everything first, so a bad file changes nothing.
   std::ostringstream shapes, missing, unexpected;
@@ -168,9 +172,9 @@ void Module::load(const std::string& path, const LoadOptions& options) {
   }
   std::set<std::string> known;
   for (const auto& entry : targets) known.insert(entry.first);
-  for (const auto& entry : file.tensors)
+  for (const auto& entry : state)
     if (!known.count(entry.first)) unexpected << (unexpected.tellp() > 0 ? ", " : "") << entry.first;
-  std::string where = "Module::load: " + path + " into " + type_name_ + ": ";
+  std::string where = "Module::load: " + source + " into " + type_name_ + ": ";
   HEED_CHECK(shapes.tellp() == 0, where, "shapes differ for", shapes.str());
   if (options.strict && (missing.tellp() > 0 || unexpected.tellp() > 0)) {
     // Both lists at once: a renamed layer shows up as one name in each.

@@ -87,6 +87,12 @@ class Module {
   // options.strict, listed together (a renamed layer shows up in both lists).
   void save(const std::string& path) const;
   void load(const std::string& path, const LoadOptions& options = {});
+  // The same in memory (PyTorch's names): the live parameter values and buffers under
+  // their dotted names, the tensors save() writes; and loading from such a
+  // list, with load()'s checks. `source` names the list in error messages.
+  std::vector<std::pair<std::string, Tensor>> state_dict() const;
+  void load_state_dict(const std::vector<std::pair<std::string, Tensor>>& state,
+                       const LoadOptions& options = {}, const std::string& source = "a state dict");
 
   // "Linear(in_features=4, out_features=3, bias=true)": the type and its options, for printing.
   virtual std::string describe() const { return type_name_; }
@@ -107,8 +113,6 @@ class Module {
  private:
   void add_child(std::string name, std::shared_ptr<Module> module);
   void check_free(const std::string& name, const char* what) const;
-  // Parameter values and buffers under their dotted names: what save() writes.
-  std::vector<std::pair<std::string, Tensor>> state() const;
   // Every module of the tree, depth first in registration order, with its
   // dotted prefix ("" for this one, "encoder.layers.0." further down).
   std::vector<std::pair<const Module*, std::string>> modules_with_prefixes() const;

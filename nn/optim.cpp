@@ -72,14 +72,20 @@ float* Optimizer::buffer(const std::string& name, const std::string& key, const 
 }
 
 void Optimizer::save(const std::string& path) const {
-  Metadata meta{{"optimizer", type_name_}, {"lr", exact(lr_)}, {"step", std::to_string(step_count_)}};
-  for (const auto& [name, t] : counters_) meta["step." + name] = std::to_string(t);
-  save_safetensors(path, NamedTensors(buffers_.begin(), buffers_.end()), meta);
+  const Safetensors state = state_dict();
+  save_safetensors(path, state.tensors, state.metadata);
 }
 
-void Optimizer::load(const std::string& path) {
-  Safetensors file = load_safetensors(path);
-  std::string where = type_name_ + "::load: " + path;
+void Optimizer::load(const std::string& path) { load_state_dict(load_safetensors(path), path); }
+
+Safetensors Optimizer::state_dict() const {
+  Metadata meta{{"optimizer", type_name_}, {"lr", exact(lr_)}, {"step", std::to_string(step_count_)}};
+  for (const auto& [name, t] : counters_) meta["step." + name] = std::to_string(t);
+  return {NamedTensors(buffers_.begin(), buffers_.end()), meta};
+}
+
+void Optimizer::load_state_dict(const Safetensors& file, const std::string& source) {
+  std::string where = type_name_ + "::load: " + source;
   std::map<std::string, Shape> shapes;
   for (const auto& [name, p] : params_) shapes[name] = p.shape();
 
@@ -110,7 +116,7 @@ void Optimizer::load(const std::string& path) {
     HEED_CHECK(it != shapes.end(), where, ": the buffer \"", key, "\" belongs to no parameter");
     HEED_CHECK(t.shape() == it->second, where, ": the buffer \"", key, "\" has shape ", t.shape(),
                " but the parameter has ", it->second);
-    buffers[key] = t;
+    buffers[key] = clone(t);  // its own copy: `file` may be another optimizer's live state
   }
   lr_ = lr;
   step_count_ = step;

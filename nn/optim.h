@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "autograd/variable.h"
+#include "nn/io/safetensors.h"
 
 namespace heed::nn {
 
@@ -53,6 +54,10 @@ class Optimizer {
   // load() checks the optimizer type and every name and shape before changing anything.
   void save(const std::string& path) const;
   void load(const std::string& path);
+  // The same in memory: what save() writes (the live buffers, not copies), and
+  // loading it back, copied, with load()'s checks (`source` names it in errors).
+  Safetensors state_dict() const;
+  void load_state_dict(const Safetensors& state, const std::string& source = "a state dict");
 
  protected:
   Optimizer(std::string type_name, NamedParameters params, double lr);

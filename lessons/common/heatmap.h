@@ -13,12 +13,16 @@
 namespace heed::course {
 
 struct TerminalHeatmapOptions {
-  std::string title;
-  std::vector<std::string> row_labels, col_labels;  // empty: 0, 1, 2, ...
+  std::string title = {};
+  std::vector<std::string> row_labels = {}, col_labels = {};  // empty: 0, 1, 2, ...
   // Colour: decided from the stream (a terminal, NO_COLOR, TERM) unless forced.
   enum class Colour { automatic, never, always } colour = Colour::automatic;
+  // The values the shades span; outside it they are clipped. Weights are in
+  // [0, 1]; for a long sequence (weights near 1/T) high = the row maximum reads better.
+  double low = 0, high = 1;
 };
-// matrix: (R, C), values in [0, 1] for weights (larger values are clipped).
+// matrix: (R, C), values in [low, high] (by default [0, 1], for weights).
+// Ends with a legend line: which shade (or colour) stands for which values.
 void print_heatmap(std::ostream& out, const Tensor& matrix, const TerminalHeatmapOptions& options);
 
 }  // namespace heed::course

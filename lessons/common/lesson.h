@@ -44,8 +44,9 @@ class Lesson {
   // Prints a numbered section heading: "== 3. the additive score".
   void section(int number, const std::string& title) const;
   // The path of figure `name` in the figures folder, made if missing:
-  // figure("heatmap") is "figures/06_heatmap.svg". Remembered for the summary.
-  std::string figure(const std::string& name) const;
+  // figure("heatmap") is "figures/06_heatmap.svg". Remembered for the summary
+  // and for the folder's index.html, where `caption` says what to look for.
+  std::string figure(const std::string& name, const std::string& caption = "") const;
   // `quick_value` under --quick, else `full_value`: lesson.pick(200, 3000) steps.
   template <class T>
   T pick(T quick_value, T full_value) const {
@@ -63,7 +64,9 @@ class Lesson {
 Flags parse_flags(int argc, char** argv, const LessonInfo& info);
 
 // The whole of a lesson's main(): parses the flags, sets the threads, prints the
-// title, runs `body`, then lists the figures written and the run time. A
+// title, runs `body`, then lists the figures written and the run time, and
+// rewrites the figures folder's index.html (every lesson's figures, under its
+// number and title, from the NN_figures.tsv each lesson leaves there). A
 // heed::Error (or any std::exception) becomes one line on stderr and exit 1.
 int run_lesson(int argc, char** argv, const LessonInfo& info, const std::function<void(const Lesson&)>& body);
 

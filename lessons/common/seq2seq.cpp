@@ -59,8 +59,13 @@ Seq2Seq::Seq2Seq(const Seq2SeqOptions& options) : Module("Seq2Seq"), options_(op
       "target_embed",
       std::make_shared<nn::Embedding>(
           nn::EmbeddingOptions{.num_embeddings = options.target_vocab, .embedding_dim = E}, gen));
+  HEED_CHECK(!options.bidirectional || Hid % 2 == 0, "Seq2Seq: a bidirectional encoder splits hidden ", Hid,
+             " in two directions, so it must be even");
+  const bool both = options.bidirectional;
   encoder_ = register_module(
-      "encoder", std::make_shared<nn::GRU>(nn::GRUOptions{.input_size = E, .hidden_size = Hid}, gen));
+      "encoder",
+      std::make_shared<nn::GRU>(
+          nn::GRUOptions{.input_size = E, .hidden_size = both ? Hid / 2 : Hid, .bidirectional = both}, gen));
   // Input feeding: with attention the decoder also reads h~_{t-1}.
   decoder_ = register_module(
       "decoder", std::make_shared<nn::GRUCell>(
@@ -97,7 +102,9 @@ Seq2Seq::State Seq2Seq::encode(const Tensor& source, const Tensor& source_paddin
   State s;
   s.outputs = enc.output;
   s.padding = source_padding;
-  s.h = select(enc.h_n, 0, 0);
+  // h_n: (Dir, B, Hid / Dir); the backward direction ends at position 0
+  s.h =
+      options_.bidirectional ? cat({select(enc.h_n, 0, 0), select(enc.h_n, 0, 1)}, 1) : select(enc.h_n, 0, 0);
   if (options_.attention != AttentionKind::none)
     s.attentional = Variable(zeros({source.size(0), options_.hidden}));
   if (bahdanau_) s.memory = bahdanau_->remember(enc.output, source_padding);

@@ -1,7 +1,8 @@
 // The RNN encoder-decoder of lessons 05-08, with or without attention.
 //
 // Encoder: Embedding -> GRU over the source: outputs h_s (B, S, Hid), and its
-// last state (B, Hid), taken at each sequence's true length.
+// last state (B, Hid), taken at each sequence's true length (bidirectional:
+// two GRUs of Hid / 2, one per direction, their outputs and last states joined).
 // Decoder, per target step t (input feeding, as in Luong et al. 2015):
 //   h_t  = GRUCell([embed(y_{t-1}); h~_{t-1}], h_{t-1})      (B, Hid)
 //   c_t  = sum_s a_ts h_s, a_t = attention(h_t, h_s)          (B, Hid), (B, S)
@@ -35,6 +36,10 @@ struct Seq2SeqOptions {
   int64_t source_vocab = 0, target_vocab = 0;  // ids in [0, V); the target's include `bos`
   int64_t embed = 32, hidden = 64;             // E, Hid
   AttentionKind attention = AttentionKind::bahdanau;
+  // The encoder reads the source both ways, Hid / 2 per direction, so h_s =
+  // [forward h_s; backward h_s] (B, S, Hid) knows the words on both sides of s
+  // (Bahdanau et al.'s BiRNN), and the decoder starts from [forward last; backward first].
+  bool bidirectional = false;
   int64_t bos = 1;                // the decoder's first input (course::Vocab::bos)
   int64_t max_source_length = 0;  // luong_location: its one score per source position
   int64_t half_window = 3;        // luong_local_p: D, the window [p_t - D, p_t + D]

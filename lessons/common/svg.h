@@ -15,8 +15,8 @@ namespace heed::course {
 // keys), each cell labelled by hover text, rows and columns by tokens, with a
 // colour bar from `low` to `high` (both default to the data's range).
 struct HeatmapSvgOptions {
-  std::string title;
-  std::vector<std::string> row_labels, col_labels;  // empty: 0, 1, 2, ...
+  std::string title = {};
+  std::vector<std::string> row_labels = {}, col_labels = {};  // empty: 0, 1, 2, ...
   std::string x_label = "key", y_label = "query";
   double low = 0, high = 0;  // low == high: the data's min and max
 };
@@ -25,11 +25,11 @@ void write_heatmap_svg(const std::string& path, const Tensor& matrix, const Heat
 // Line plots: several series on shared axes, with a legend (loss and accuracy
 // curves, time against length). Log axes need positive values.
 struct Series {
-  std::string name;
-  std::vector<double> x, y;
+  std::string name = {};
+  std::vector<double> x = {}, y = {};  // non-finite points leave a gap in the line
 };
 struct LinePlotOptions {
-  std::string title, x_label, y_label;
+  std::string title = {}, x_label = {}, y_label = {};
   bool log_x = false, log_y = false;
 };
 void write_line_plot_svg(const std::string& path, const std::vector<Series>& series,
@@ -38,13 +38,13 @@ void write_line_plot_svg(const std::string& path, const std::vector<Series>& ser
 // A bar chart (lesson 03's GFLOP/s per rung), optionally with a dashed
 // reference line (the machine's peak).
 struct Bar {
-  std::string label;
+  std::string label = {};
   double value = 0;
 };
 struct BarChartOptions {
-  std::string title, y_label;
-  double reference = 0;  // 0: none
-  std::string reference_label;
+  std::string title = {}, y_label = {};
+  double reference = 0;              // 0: none
+  std::string reference_label = {};  // empty: the reference's value
   bool log_y = false;
 };
 void write_bar_chart_svg(const std::string& path, const std::vector<Bar>& bars,

@@ -1,6 +1,6 @@
 # heed under add_subdirectory() in a parent project (a learner who copies heed
 # into their own): the parent gets the target heed::heed and nothing else, no
-# tests, benches or tour, and none of heed's flags (-O3, -march=native,
+# tests, benches or lessons, and none of heed's flags (-O3, -march=native,
 # warnings) on its own targets. Configure only: building would compile heed again.
 #   cmake -DHEED_SOURCE=<repo> -DSCRATCH=<dir> -DCXX=<compiler> -DCTEST=<ctest> -P subdirectory.cmake
 cmake_minimum_required(VERSION 3.20)
@@ -15,7 +15,7 @@ enable_testing()  # so any test heed added would show
 add_subdirectory(${HEED_SOURCE} heed)
 add_executable(app main.cpp)
 target_link_libraries(app PRIVATE heed::heed)
-foreach(target test_tensor test_autograd test_nn heed_bench heed_tour)
+foreach(target test_tensor test_autograd test_nn test_lessons heed_bench heed_course heed-train lesson_01)
   if(TARGET ${target})
     message(FATAL_ERROR "add_subdirectory(heed) added heed's own target ${target} to the parent")
   endif()

@@ -164,7 +164,7 @@ int main(int argc, char** argv) {
     }
     total += int(lesson.exercises.size());
     passed += pass;
-    std::printf("  lesson %02d %-20s %d/%zu exercises pass\n", number, lesson.topic.c_str(), pass,
+    std::printf("  lesson %02d %-24s %d/%zu exercises pass\n", number, lesson.topic.c_str(), pass,
                 lesson.exercises.size());
   }
   std::printf("\n  %d of %d exercises pass\n", passed, total);

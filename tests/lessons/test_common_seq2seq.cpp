@@ -96,3 +96,33 @@ TEST_CASE("seq2seq: padding a source changes nothing, and padded keys get zero a
       CHECK(sum(narrow(narrow(both.weights.value(), 0, 1, 1), 2, 3, 2)).item() == 0.0f);
   }
 }
+
+TEST_CASE("seq2seq: a bidirectional encoder ignores padding too, and decodes alike on every path") {
+  const Tensor padded = ids({4, 5, 6, 7, 8, 3, 2, 4, 0, 0}, 2),
+               padding = ids({0, 0, 0, 0, 0, 0, 0, 0, 1, 1}, 2);
+  const Tensor alone = ids({3, 2, 4}, 1), target = ids({3, 4, 5, 6}, 2);
+  for (AttentionKind kind : {AttentionKind::none, AttentionKind::bahdanau, AttentionKind::luong_general}) {
+    const std::string name = course::name_of(kind);
+    CAPTURE(name);
+    course::Seq2Seq model({.source_vocab = 9,
+                           .target_vocab = 11,
+                           .embed = 8,
+                           .hidden = 16,
+                           .attention = kind,
+                           .bidirectional = true,
+                           .bos = 1,
+                           .seed = 3});
+    // The backward direction starts at each sequence's last true word, not at the padding.
+    course::Seq2SeqOutput both = model.forward(padded, padding, target);
+    course::Seq2SeqOutput one = model.forward(alone, Tensor(), narrow(target, 0, 1, 1));
+    CHECK(amax(abs(sub(narrow(both.logits.value(), 0, 1, 1), one.logits.value()))).item() < 1e-5f);
+    const Tensor greedy = model.greedy(padded, padding, 6).ids;
+    auto beam = nn::beam_search(*model.make_decoder(padded, padding), 2,
+                                {.num_beams = 1, .max_new_tokens = 6, .decoder_start_token_id = 1});
+    for (int64_t b = 0; b < 2; ++b)
+      for (int64_t t = 0; t < 6; ++t) CHECK(beam[b][0].tokens[t] == int64_t(greedy.at({b, t})));
+  }
+  CHECK_THROWS_AS(
+      course::Seq2Seq({.source_vocab = 9, .target_vocab = 11, .hidden = 15, .bidirectional = true}),
+      heed::Error);
+}

@@ -301,6 +301,22 @@ TEST_CASE("save, load and three more steps give bitwise the weights of six unint
   SUBCASE("AdamW") { check_resume<AdamW>(AdamWOptions{.lr = 0.01}); }
 }
 
+TEST_CASE("state_dict and load_state_dict resume in memory as save and load do through a file") {
+  Tiny a(1);
+  Adam opt_a(a.named_parameters(), {.lr = 0.01});
+  train(a, opt_a, Constant{}, 3);
+  Tiny b(2);
+  Adam opt_b(b.named_parameters(), {.lr = 0.01});
+  b.load_state_dict(a.state_dict());
+  opt_b.load_state_dict(opt_a.state_dict());
+  train(a, opt_a, Constant{}, 3);
+  train(b, opt_b, Constant{}, 3);
+  CHECK(equal(a.w.value(), b.w.value()));
+  CHECK(equal(a.b.value(), b.b.value()));
+  CHECK_THROWS_WITH_AS(b.load_state_dict({{"w", zeros({7})}}, {}, "my list"),
+                       doctest::Contains("Module::load: my list into"), Error);
+}
+
 TEST_CASE("optimizer load refuses another optimizer's state and buffers of unknown parameters") {
   std::string path = scratch("wrong").string();
   Tiny model(1);
