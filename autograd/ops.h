@@ -115,7 +115,8 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps = 1e-5f);
 // Zeros each element with probability p (in [0, 1]) and scales the rest by
 // 1 / (1 - p) when training; returns x itself otherwise (or when p is 0). The
-// mask is drawn from gen (the same seed gives the same mask) and saved for backward.
+// mask's seed is drawn from gen (the same seed gives the same mask) and kept
+// for backward, which drops the gradient with the same mask.
 Variable dropout(const Variable& x, float p, bool training, Generator& gen);
 // Written over a temporary x that nothing else holds, as relu(Variable&&).
 Variable dropout(Variable&& x, float p, bool training, Generator& gen);
