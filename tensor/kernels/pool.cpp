@@ -150,7 +150,10 @@ char* map_segment(size_t bytes) {
 #endif
 }
 
+// The shadow is cleared first: the system may hand the same addresses out again
+// (a thread's stack, say), and poison left on them would read as a bug there.
 void unmap_segment(char* start, size_t bytes) {
+  HEED_UNPOISON(start, bytes);
 #if defined(HEED_POOL_MMAP)
   munmap(start, bytes);
 #else
