@@ -24,6 +24,21 @@ namespace {
 
 // Marks which pass last sorted a node, so no per-pass set is allocated.
 thread_local uint64_t t_pass = 0;
+// Whether the closures running now are the last to (see detail::frees_graph).
+thread_local bool t_frees_graph = false;
+
+// Sets t_frees_graph for one backward() and puts the outer value back after it
+// (a closure may itself call backward()).
+class FreesGraph {
+ public:
+  explicit FreesGraph(bool frees) : previous_(t_frees_graph) { t_frees_graph = frees; }
+  ~FreesGraph() { t_frees_graph = previous_; }
+  FreesGraph(const FreesGraph&) = delete;
+  FreesGraph& operator=(const FreesGraph&) = delete;
+
+ private:
+  bool previous_;
+};
 
 // A tensor only we hold, laid out row-major: safe to add into in place.
 bool owned(const Tensor& t) { return t.storage().use_count() == 1 && t.is_contiguous(); }
@@ -90,6 +105,8 @@ std::vector<detail::Node*> topological_order(detail::Node* root) {
 
 }  // namespace
 
+bool detail::frees_graph() { return t_frees_graph; }
+
 void Variable::backward(const Tensor& grad, bool retain_graph) const {
   HEED_CHECK(defined(), "backward: the Variable is undefined (default-constructed)");
   detail::restart_sequence();
@@ -122,6 +139,7 @@ void Variable::backward(const Tensor& grad, bool retain_graph) const {
                       seed, *root, 0);
   else
     root->grad = seed;
+  FreesGraph frees(!retain_graph);
   try {
     for (size_t k = order.size(); k-- > 0;) {
       detail::Node& node = *order[k];

@@ -74,6 +74,11 @@ struct VariableImpl {
 // Ops are numbered per thread, restarting at each backward(): "log #3".
 uint64_t next_sequence();
 
+// True while backward() runs the closures of a graph it frees after them (no
+// retain_graph): each closure runs for the last time, so it may overwrite what
+// only it holds (Saved::take).
+bool frees_graph();
+
 // Anomaly mode hooks (autograd/anomaly.cpp); called only when it is on.
 void check_forward(const char* op, uint64_t sequence, const Tensor& value,
                    const std::vector<Variable>& inputs);

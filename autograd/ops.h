@@ -21,6 +21,10 @@ Variable abs(const Variable& x);
 Variable tanh(const Variable& x);
 Variable sigmoid(const Variable& x);
 Variable relu(const Variable& x);
+// A temporary's value is written over instead of a new tensor made, when nothing
+// else holds it (no other Variable, no view, no saved tensor, so nothing can see
+// the write): relu(linear(x)) makes one tensor, not two. Else as above.
+Variable relu(Variable&& x);
 Variable gelu(const Variable& x);
 Variable elu(const Variable& x, float alpha = 1.0f);
 Variable pow(const Variable& x, float exponent);
@@ -111,8 +115,11 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps = 1e-5f);
 // Zeros each element with probability p (in [0, 1]) and scales the rest by
 // 1 / (1 - p) when training; returns x itself otherwise (or when p is 0). The
-// mask is drawn from gen (the same seed gives the same mask) and saved for backward.
+// mask's seed is drawn from gen (the same seed gives the same mask) and kept
+// for backward, which drops the gradient with the same mask.
 Variable dropout(const Variable& x, float p, bool training, Generator& gen);
+// Written over a temporary x that nothing else holds, as relu(Variable&&).
+Variable dropout(Variable&& x, float p, bool training, Generator& gen);
 // weight: (V, D), ids: any shape of whole numbers  ->  ids.shape + (D,).
 // Rows equal to padding_idx (when >= 0) get no gradient.
 Variable embedding(const Variable& weight, const Tensor& ids, int64_t padding_idx = -1);

@@ -67,10 +67,21 @@ Variable sigmoid(const Variable& x) {
   });
 }
 
-Variable relu(const Variable& x) {
-  Tensor y = relu(x.value());
+// The gradient is grad where y > 0, else 0, written over y when this backward
+// is its last reader (Saved::take).
+Variable relu(const Variable& x) { return relu(Variable(x)); }
+
+Variable relu(Variable&& x) {
+  Tensor y = detail::donated(x);
+  if (y.defined())
+    relu_(y);
+  else
+    y = relu(x.value());
   return record("relu", y, {x}, [y = Saved(y, "its output")](const Tensor& grad) {
-    return Grads{grad * gt(y, scalar(0.0f))};  // 1 where x > 0, else 0
+    Tensor dx = y.take();
+    if (!dx.defined()) dx = clone(y);
+    relu_backward_(dx, grad);
+    return Grads{dx};
   });
 }
 

@@ -5,6 +5,8 @@
 #include <cmath>
 
 #include "autograd/ops.h"
+#include "autograd/ops_detail.h"
+#include "tensor/kernels/softmax.h"
 
 namespace heed {
 namespace {
@@ -70,6 +72,12 @@ void check_logits(const Variable& logits, const char* op) {
 // lsm = -inf: without smoothing its term is never formed (0 * -inf would be
 // NaN); with smoothing e > 0 the loss is +inf, as in PyTorch, whose smoothing
 // term sums every lsm_ij too. The gradient stays finite either way.
+//
+// lsm is as big as the logits (a (B*T, vocab) matrix, the step's largest) and
+// never made: each row keeps its max m and log-sum l, lsm_ij = (x_ij - m_i) - l_i
+// is formed where it is read, and the backward writes softmax = exp(lsm) over
+// the saved logits when it is their last reader (Saved::take), else into a new
+// tensor. The graph holds the logits and 2N floats, not a second (N, C).
 Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ignore_index,
                        float label_smoothing, Reduction reduction) {
   check_logits(logits, "cross_entropy");
@@ -77,15 +85,16 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   const float e = label_smoothing;
   HEED_CHECK(e >= 0.0f && e <= 1.0f, "cross_entropy: label_smoothing must be in [0, 1], got ", e);
   std::vector<int64_t> ids = read_targets(target, n, c, ignore_index, "cross_entropy");
-  Tensor lsm = log_softmax(logits.value(), 1);  // (N, C), contiguous
+  Tensor x = contiguous(logits.value()), m = empty({n}), l = empty({n});
+  kernels::log_softmax_stats_rows(x.data(), m.data(), l.data(), n, c);
   Tensor losses = zeros({n});
   for (int64_t i = 0; i < n; ++i) {
     if (ids[i] == ignore_index) continue;
-    const float* row = lsm.data() + i * c;
-    double loss = -(1.0 - e) * row[ids[i]];
+    const float *row = x.data() + i * c, mi = m.data()[i], li = l.data()[i];
+    double loss = -(1.0 - e) * ((row[ids[i]] - mi) - li);
     if (e > 0.0f) {
       double all = 0;
-      for (int64_t j = 0; j < c; ++j) all += row[j];
+      for (int64_t j = 0; j < c; ++j) all += (row[j] - mi) - li;
       loss -= e / double(c) * all;
     }
     losses.data()[i] = float(loss);
@@ -93,12 +102,16 @@ Variable cross_entropy(const Variable& logits, const Tensor& target, int64_t ign
   int64_t counted = 0;
   Tensor out = reduce_rows(losses, ids, ignore_index, reduction, counted);
   return record("cross_entropy", out, {logits},
-                [saved = Saved(lsm, "its log-softmax"), ids = std::move(ids), ignore_index, e,
+                [saved = Saved(x, "its logits"), m = Saved(m, "its row maxima"),
+                 l = Saved(l, "its row log-sums"), ids = std::move(ids), ignore_index, e,
                  weights = RowWeights{reduction, counted}](const Tensor& grad_output) {
-                  const Tensor& lsm = saved;
-                  const int64_t n = lsm.size(0), c = lsm.size(1);
+                  const Tensor& x = saved;
+                  const int64_t n = x.size(0), c = x.size(1);
                   Tensor grad = contiguous(grad_output);
-                  Tensor dlogits = exp(lsm);  // softmax(logits), in one SIMD pass
+                  Tensor dlogits = saved.take();  // x itself when no one else reads it
+                  if (!dlogits.defined()) dlogits = empty({n, c});
+                  kernels::softmax_from_stats_rows(x.data(), m.get().data(), l.get().data(), dlogits.data(),
+                                                   n, c);
                   for (int64_t i = 0; i < n; ++i) {
                     float* d = dlogits.data() + i * c;
                     if (ids[i] == ignore_index) {
@@ -154,19 +167,35 @@ Variable mse_loss(const Variable& input, const Variable& target, Reduction reduc
 // Backward, per row, with dxhat = grad * weight:
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
 //   dweight = sum over rows of grad * xhat,  dbias = sum over rows of grad
+// xhat is as big as x. The op after a norm (a Linear, attention's projections)
+// keeps y for its own backward, so keeping y here costs nothing, and xhat =
+// (y - bias) / weight is recomputed from it, written over y when this backward
+// is y's last reader (Saved::take). That is exact enough only when no |weight|
+// is tiny next to its |bias| (layer_norm_recomputes_xhat); otherwise xhat is kept.
 Variable layer_norm(const Variable& x, const Variable& weight, const Variable& bias, float eps) {
-  LayerNormResult r = layer_norm(x.value(), weight.value(), bias.value(), eps);
-  const int64_t d = x.size(-1), rows = r.rstd.numel();
   // dx reads xhat, rstd and weight; dweight reads xhat; dbias reads nothing saved.
   const bool need_x = x.requires_grad(), need_w = weight.requires_grad(), need_b = bias.requires_grad();
+  const bool need_xhat = would_record({x, weight, bias}) && (need_x || need_w);
+  const bool from_y = need_xhat && layer_norm_recomputes_xhat(weight.value(), bias.value());
+  LayerNormResult r = layer_norm(x.value(), weight.value(), bias.value(), eps, need_xhat && !from_y);
+  const int64_t d = x.size(-1), rows = r.rstd.numel();
   return record(
       "layer_norm", r.y, {x, weight, bias},
-      [need_x, need_w, need_b, rows, d,
-       xhat = Saved(need_x || need_w ? r.xhat : Tensor(), "its normalized input"),
+      [need_x, need_w, need_b, rows, d, from_y,
+       saved =
+           from_y ? Saved(r.y, "its output") : Saved(need_xhat ? r.xhat : Tensor(), "its normalized input"),
        rstd = Saved(need_x ? r.rstd : Tensor(), "its 1/std"),
-       w = Saved(need_x ? weight.value() : Tensor(), "its input 1 (weight)")](const Tensor& grad_output) {
+       w = Saved(need_xhat ? weight.value() : Tensor(), "its input 1 (weight)"),
+       b = Saved(from_y ? bias.value() : Tensor(), "its input 2 (bias)")](const Tensor& grad_output) {
         Tensor grad = contiguous(grad_output);
-        Tensor dx, dw, db;
+        Tensor xhat, dx, dw, db;
+        if (from_y) {
+          xhat = saved.take();
+          if (!xhat.defined()) xhat = clone(saved);
+          layer_norm_xhat_(xhat, w, b);
+        } else {
+          xhat = saved;
+        }
         if (need_b) db = sum(reshape(grad, {rows, d}), {0});
         if (need_w) dw = sum(reshape(grad * xhat, {rows, d}), {0});
         if (need_x) dx = layer_norm_backward(grad, xhat, rstd, w);
@@ -176,15 +205,24 @@ Variable layer_norm(const Variable& x, const Variable& weight, const Variable& b
 
 // ------------------------------------------------------------- dropout
 // y = x * mask, mask = 0 (probability p) or 1 / (1 - p), so E[y] = x. The mask
-// is saved: the backward multiplies by the very same one.
+// is a hash of (seed, element), so backward drops the same elements of the
+// gradient from the seed alone: the graph keeps 8 bytes, not a mask.
 Variable dropout(const Variable& x, float p, bool training, Generator& gen) {
   HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
   if (!training || p == 0.0f) return x;
-  // The mask is a hash of (seed, element), so backward drops the same elements
-  // of the gradient from the seed alone: the graph keeps 8 bytes, not a mask.
+  return dropout(Variable(x), p, training, gen);
+}
+
+Variable dropout(Variable&& x, float p, bool training, Generator& gen) {
+  HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout: p must be in [0, 1], got ", p);
+  if (!training || p == 0.0f) return std::move(x);
   const uint64_t seed = gen.next_u64();
-  return record("dropout", dropout(x.value(), p, seed), {x},
-                [p, seed](const Tensor& grad) { return Grads{dropout(grad, p, seed)}; });
+  Tensor y = detail::donated(x);
+  if (y.defined())
+    dropout_(y, p, seed);
+  else
+    y = dropout(x.value(), p, seed);
+  return record("dropout", y, {x}, [p, seed](const Tensor& grad) { return Grads{dropout(grad, p, seed)}; });
 }
 
 // ------------------------------------------------------------- embedding

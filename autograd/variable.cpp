@@ -149,6 +149,12 @@ const Tensor& Saved::get() const {
   return tensor_;
 }
 
+Tensor Saved::take() const {
+  const Tensor& t = get();
+  if (!t.defined() || !detail::frees_graph() || t.storage().use_count() != 1 || !t.is_contiguous()) return {};
+  return t;
+}
+
 Tensor Region::of(const Tensor& full) const {
   return select ? heed::select(full, dim, start) : slice(full, dim, start, end, step);
 }

@@ -69,6 +69,13 @@ class Saved {
   explicit Saved(Tensor t, const char* what = "a tensor");
   const Tensor& get() const;
   operator const Tensor&() const { return get(); }  // grad * y reads like a Tensor
+  // The saved tensor for the closure to overwrite (its gradient written over
+  // its log-softmax, say), when this closure is its last reader: backward()
+  // frees the graph after it (no retain_graph), and nothing else holds the
+  // storage (no Variable, no view, no other node). Else an undefined Tensor:
+  // the closure then writes into a new one. Checked like get(); the closure
+  // must not read the Saved again after writing.
+  Tensor take() const;
 
  private:
   Tensor tensor_;

@@ -12,6 +12,7 @@ Dropout::Dropout(const DropoutOptions& options, Generator& gen)
     : Dropout({.p = options.p, .seed = gen.next_u64()}) {}
 
 Variable Dropout::forward(const Variable& x) { return dropout(x, options_.p, is_training(), gen_); }
+Variable Dropout::forward(Variable&& x) { return dropout(std::move(x), options_.p, is_training(), gen_); }
 
 std::string Dropout::describe() const { return detail::concat("Dropout(p=", options_.p, ")"); }
 

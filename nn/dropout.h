@@ -31,6 +31,9 @@ class Dropout : public UnaryModule {
 
   // x: any shape  ->  the same shape
   Variable forward(const Variable& x) override;
+  // The same, written over x when x is a temporary nothing else holds
+  // (autograd's dropout(Variable&&)).
+  Variable forward(Variable&& x);
   std::string describe() const override;
 
   const DropoutOptions& options() const { return options_; }

@@ -5,17 +5,34 @@
 
 namespace heed::nn {
 
+// One node, not matmul then add: the bias goes into the fresh product in place,
+// so a layer makes one (..., out) tensor instead of two (the product, then the
+// sum), and its backward is the two products of matmul's plus a column sum:
+//   dx = grad W: (..., out)(out, in),  dW = gradᵀ x over all rows: (out, rows)(rows, in),
+//   db = sum of grad over all rows.
+// x is saved only if W needs a gradient, and W only if x does.
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
-  // x: (..., in) @ weight^T: (in, out) -> (..., out); matmul reads the
+  // x: (..., in) @ weightᵀ: (in, out) -> (..., out); matmul reads the
   // transposed view as a transposed operand.
-  if (bias.defined() &&
-      !would_record({x, weight, bias})) {  // inference: the bias goes into the fresh product in place
-    Tensor y = matmul(x.value(), transpose(weight.value(), 0, 1));
-    add_(y, bias.value());
-    return y;
-  }
-  Variable y = matmul(x, transpose(weight, 0, 1));
-  return bias.defined() ? y + bias : y;
+  Tensor y = matmul(x.value(), transpose(weight.value(), 0, 1));
+  if (bias.defined()) add_(y, bias.value());
+  std::vector<Variable> inputs{x, weight};
+  if (bias.defined()) inputs.push_back(bias);
+  if (!would_record(inputs)) return y;
+  const bool need_x = x.requires_grad(), need_w = weight.requires_grad(),
+             need_b = bias.defined() && bias.requires_grad();
+  return record("linear", y, inputs,
+                [need_b, has_bias = bias.defined(), sx = x.shape(), in = weight.size(1), out = weight.size(0),
+                 xv = Saved(need_w ? x.value() : Tensor(), "its input 0"),
+                 wv = Saved(need_x ? weight.value() : Tensor(), "its input 1 (weight)")](const Tensor& grad) {
+                  Grads grads(has_bias ? 3 : 2);
+                  if (const Tensor& w = wv; w.defined()) grads[0] = reshape(matmul(grad, w), sx);
+                  Tensor g_rows = reshape(grad, {-1, out});
+                  if (const Tensor& x = xv; x.defined())
+                    grads[1] = matmul(transpose(g_rows, 0, 1), reshape(x, {-1, in}));
+                  if (need_b) grads[2] = sum(g_rows, {0});
+                  return grads;
+                });
 }
 
 Linear::Linear(const LinearOptions& options) : UnaryModule("Linear"), options_(options) {

@@ -43,19 +43,22 @@ std::shared_ptr<Dropout> make_dropout(const TransformerLayerOptions& o, Generato
   return o.dropout > 0.0f ? std::make_shared<Dropout>(DropoutOptions{.p = o.dropout}, gen) : nullptr;
 }
 
-// Dropout when the layer has one (it is the identity in eval mode).
-Variable drop(const std::shared_ptr<Dropout>& d, const Variable& x) { return d ? d->forward(x) : x; }
+// Dropout when the layer has one (it is the identity in eval mode), written
+// over x when x is a temporary (a sublayer's output, which nothing keeps).
+Variable drop(const std::shared_ptr<Dropout>& d, Variable x) { return d ? d->forward(std::move(x)) : x; }
 
 // x: (B, T, D) -> linear2(dropout(act(linear1(x)))): (B, T, D), each linear one
 // matmul over the B*T rows.
 // With relu the dropout goes first: dropout scales by 0 or 1/(1-p) >= 0, so
 // relu(dropout(h)) is dropout(relu(h)) bit for bit, but then relu's output,
 // which its backward keeps, is also linear2's input, which linear2 keeps: one
-// (B, T, dim_feedforward) tensor held for the backward instead of two.
+// (B, T, dim_feedforward) tensor held for the backward instead of two. Dropout
+// and relu write over linear1's output, which nothing else keeps: the forward
+// makes that one tensor only.
 Variable feed_forward(const TransformerLayerOptions& o, Linear& linear1, Linear& linear2,
                       const std::shared_ptr<Dropout>& dropout, const Variable& x) {
   Variable h = linear1.forward(x);  // (B, T, dim_feedforward)
-  h = o.activation == Activation::gelu ? drop(dropout, gelu(h)) : relu(drop(dropout, h));
+  h = o.activation == Activation::gelu ? drop(dropout, gelu(h)) : relu(drop(dropout, std::move(h)));
   return linear2.forward(h);
 }
 

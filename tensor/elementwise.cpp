@@ -215,4 +215,22 @@ void mul_(const Tensor& dst, float s) {
                           });
 }
 
+void relu_(const Tensor& dst) {
+  detail::begin_inplace(dst, "relu_");
+  HEED_CHECK(dst.is_contiguous(), "relu_: the tensor of shape ", dst.shape(), " must be contiguous");
+  float* p = dst.data();
+  for (int64_t i = 0, n = dst.numel(); i < n; ++i) p[i] = p[i] < 0.0f ? 0.0f : p[i];
+}
+
+void relu_backward_(const Tensor& y, const Tensor& grad) {
+  detail::begin_inplace(y, "relu_backward_");
+  HEED_CHECK(y.is_contiguous() && grad.shape() == y.shape(), "relu_backward_: y of shape ", y.shape(),
+             " must be contiguous and grad of its shape, got ", grad.shape());
+  Tensor g = contiguous(grad);
+  float* __restrict out = y.data();
+  const float* __restrict in = g.data();
+  // grad * (y > 0), as a product: a NaN gradient stays NaN where y <= 0.
+  for (int64_t i = 0, n = y.numel(); i < n; ++i) out[i] = in[i] * (out[i] > 0.0f ? 1.0f : 0.0f);
+}
+
 }  // namespace heed

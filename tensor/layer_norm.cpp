@@ -35,16 +35,17 @@ int64_t row_grain(int64_t d) { return std::max<int64_t>(1, (int64_t{1} << 15) / 
 
 }  // namespace
 
-LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps) {
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                           bool keep_xhat) {
   const int64_t d = x.dim() > 0 ? x.size(-1) : 0;
   HEED_CHECK(x.dim() > 0 && weight.shape() == Shape{d} && bias.shape() == Shape{d}, "layer_norm: x of shape ",
              x.shape(), " needs weight and bias of shape (", d, ",), got ", weight.shape(), " and ",
              bias.shape());
   const int64_t rows = d > 0 ? x.numel() / d : 0;
   Tensor xc = contiguous(x), w = contiguous(weight), b = contiguous(bias);
-  LayerNormResult r{empty(x.shape()), empty(x.shape()), empty({rows})};
+  LayerNormResult r{empty(x.shape()), keep_xhat ? empty(x.shape()) : Tensor(), empty({rows})};
   const float *in_all = xc.data(), *wv = w.data(), *bv = b.data();
-  float *y_all = r.y.data(), *h_all = r.xhat.data(), *s_all = r.rstd.data();
+  float *y_all = r.y.data(), *h_all = keep_xhat ? r.xhat.data() : nullptr, *s_all = r.rstd.data();
   kernels::parallel_for(rows, row_grain(d), [=](int64_t begin, int64_t end) {
     for (int64_t row = begin; row < end; ++row) {
       const float* __restrict in = in_all + row * d;
@@ -53,11 +54,15 @@ LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& 
           lane_sum(d, [in, mean](int64_t j) { return (in[j] - mean) * (in[j] - mean); }) / double(d);
       const float s = float(1.0 / std::sqrt(var + eps));
       s_all[row] = s;
-      float* __restrict h = h_all + row * d;
       float* __restrict out = y_all + row * d;
-      for (int64_t j = 0; j < d; ++j) {
-        h[j] = (in[j] - mean) * s;
-        out[j] = h[j] * wv[j] + bv[j];
+      if (h_all) {
+        float* __restrict h = h_all + row * d;
+        for (int64_t j = 0; j < d; ++j) {
+          h[j] = (in[j] - mean) * s;
+          out[j] = h[j] * wv[j] + bv[j];
+        }
+      } else {
+        for (int64_t j = 0; j < d; ++j) out[j] = (in[j] - mean) * s * wv[j] + bv[j];
       }
     }
   });
@@ -85,6 +90,39 @@ Tensor layer_norm_backward(const Tensor& grad, const Tensor& xhat, const Tensor&
     }
   });
   return dx;
+}
+
+// Recomputing xhat' = (y - b) * (1 / w) from y = fl(fl(xhat w) + b) rounds
+// four times (the product, the sum, the difference, the reciprocal's product):
+// |xhat' - xhat| <~ 2^-24 (3 |xhat| + 2 |b| / |w|). Only |b| / |w| can make that
+// large (|xhat| <= sqrt(D) always), so with |b| <= 16 |w| it stays below
+// ~2e-6 + 2e-7 |xhat|, under the other float32 errors of the backward. A zero or
+// subnormal weight (xhat not recoverable from y) fails the test as well.
+bool layer_norm_recomputes_xhat(const Tensor& weight, const Tensor& bias) {
+  Tensor w = contiguous(weight), b = contiguous(bias);
+  for (int64_t j = 0; j < w.numel(); ++j) {
+    const float wj = w.data()[j], bj = b.data()[j];
+    if (!std::isnormal(wj) || !(std::fabs(bj) <= 16.0f * std::fabs(wj))) return false;
+  }
+  return true;
+}
+
+void layer_norm_xhat_(const Tensor& y, const Tensor& weight, const Tensor& bias) {
+  const int64_t d = y.dim() > 0 ? y.size(-1) : 0, rows = d > 0 ? y.numel() / d : 0;
+  HEED_CHECK(y.is_contiguous() && weight.shape() == Shape{d} && bias.shape() == Shape{d},
+             "layer_norm_xhat_: y of shape ", y.shape(),
+             " must be contiguous, with weight and bias of shape (", d, ",), got ", weight.shape(), " and ",
+             bias.shape());
+  Tensor b = contiguous(bias), inv = 1.0f / weight;
+  const float *bv = b.data(), *iv = inv.data();
+  float* all = y.data();
+  kernels::parallel_for(rows, row_grain(d), [=](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row) {
+      float* __restrict h = all + row * d;
+      for (int64_t j = 0; j < d; ++j) h[j] = (h[j] - bv[j]) * iv[j];
+    }
+  });
+  y.storage()->bump_version();
 }
 
 }  // namespace heed

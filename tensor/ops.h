@@ -64,6 +64,10 @@ Tensor operator/(float a, const Tensor& b);
 // In place, through views: dst += src (src broadcast to dst's shape), dst *= s.
 void add_(const Tensor& dst, const Tensor& src);
 void mul_(const Tensor& dst, float s);
+// In place, dst contiguous: dst = relu(dst); and relu's backward from its
+// output, y = grad * (y > 0 ? 1 : 0) (grad of y's shape).
+void relu_(const Tensor& dst);
+void relu_backward_(const Tensor& y, const Tensor& grad);
 
 // ------------------------------------------------------------- reductions
 // Over the listed dims (negative allowed; empty list = all dims). keepdim keeps
@@ -116,13 +120,22 @@ AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, con
 // Layer normalization's two row passes, which autograd's layer_norm is built on.
 // x: (..., D), weight and bias: (D,)  ->  y = xhat * weight + bias, with
 // xhat = (x - mean) * rstd and rstd = 1 / sqrt(var + eps) per row: (rows,).
+// xhat is made only with keep_xhat (else it is undefined).
 struct LayerNormResult {
   Tensor y, xhat, rstd;
 };
-LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps);
+LayerNormResult layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, float eps,
+                           bool keep_xhat = true);
 // grad, xhat: (..., D), rstd: (rows,), weight: (D,)  ->  dx: (..., D), per row
 //   dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)),  dxhat = grad * weight
 Tensor layer_norm_backward(const Tensor& grad, const Tensor& xhat, const Tensor& rstd, const Tensor& weight);
+// Whether xhat = (y - bias) / weight, recomputed from layer_norm's output y, is
+// within a few 1e-6 of the xhat layer_norm made: every weight is a normal float
+// and |bias| <= 16 |weight| (see tensor/layer_norm.cpp). Autograd then keeps y,
+// which the next op usually keeps anyway, instead of a tensor of its own.
+bool layer_norm_recomputes_xhat(const Tensor& weight, const Tensor& bias);
+// y: (..., D) contiguous becomes xhat = (y - bias) * (1 / weight), in place.
+void layer_norm_xhat_(const Tensor& y, const Tensor& weight, const Tensor& bias);
 
 // ------------------------------------------------------------- selection
 // x where mask is non-zero becomes `value` (shapes broadcast).

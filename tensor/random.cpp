@@ -144,6 +144,12 @@ void dropout_span(const float* __restrict src, float* __restrict dst, int64_t be
   for (int64_t i = begin; i < end; ++i)
     dst[i] = dropout_hash_uniform(s0, s1, uint64_t(i)) >= p ? src[i] * scale : 0.0f;
 }
+// The same over x in place (no __restrict pair to promise).
+void dropout_span_(float* __restrict x, int64_t begin, int64_t end, float p, float scale, uint32_t s0,
+                   uint32_t s1) {
+  for (int64_t i = begin; i < end; ++i)
+    x[i] = dropout_hash_uniform(s0, s1, uint64_t(i)) >= p ? x[i] * scale : 0.0f;
+}
 }  // namespace
 
 Tensor dropout(const Tensor& x, float p, uint64_t seed) {
@@ -157,6 +163,17 @@ Tensor dropout(const Tensor& x, float p, uint64_t seed) {
     dropout_span(src, dst, begin, end, p, scale, uint32_t(seed), uint32_t(seed >> 32));
   });
   return y;
+}
+
+void dropout_(const Tensor& x, float p, uint64_t seed) {
+  HEED_CHECK(p >= 0.0f && p <= 1.0f, "dropout_: p must be in [0, 1], got ", p);
+  detail::begin_inplace(x, "dropout_");
+  HEED_CHECK(x.is_contiguous(), "dropout_: the tensor of shape ", x.shape(), " must be contiguous");
+  const float scale = p < 1.0f ? 1.0f / (1.0f - p) : 0.0f;
+  float* data = x.data();
+  kernels::parallel_for(x.numel(), 1 << 15, [=](int64_t begin, int64_t end) {
+    dropout_span_(data, begin, end, p, scale, uint32_t(seed), uint32_t(seed >> 32));
+  });
 }
 
 }  // namespace heed

@@ -72,6 +72,8 @@ Tensor normal(const Shape& shape, float mean, float stddev, Generator& gen);
 // element is independent of the others, so threads split the work and the
 // result is the same for any thread count.
 Tensor dropout(const Tensor& x, float p, uint64_t seed);
+// The same in place: x (contiguous) becomes dropout(x, p, seed).
+void dropout_(const Tensor& x, float p, uint64_t seed);
 // A uniform on [0, 1) with 24 random bits from the pair (seed, i): a hash
 // (two rounds of MurmurHash3's 32-bit finalizer), not a stream, so element i
 // needs no draws before it.

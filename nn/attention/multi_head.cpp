@@ -17,6 +17,30 @@ Variable merge_heads(const Variable& x) {
   return reshape(transpose(x, 1, 2), {B, T, H * Dh});
 }
 
+// out = dropout(weights) v: (B, H, T, S)(B, H, S, Dh) -> (B, H, T, Dh), as one
+// node that keeps the weights (which softmax keeps anyway, for its own
+// backward) instead of their dropped copy: the mask is a hash of (seed,
+// element) (tensor/random.h), so the backward drops them again. One (B, H, T, S)
+// tensor less per attention held for the backward; the same numbers as
+// matmul(dropout(weights), v):
+//   d weights = dropout(grad vᵀ),  d v = dropout(weights)ᵀ grad
+namespace {
+Variable dropout_matmul(const Variable& weights, const Variable& v, float p, uint64_t seed) {
+  Tensor out = matmul(dropout(weights.value(), p, seed), v.value());
+  const bool need_w = weights.requires_grad(), need_v = v.requires_grad();
+  return record("dropout_matmul", out, {weights, v},
+                [p, seed, w = Saved(need_v ? weights.value() : Tensor(), "its input 0 (weights)"),
+                 vv = Saved(need_w ? v.value() : Tensor(), "its input 1")](const Tensor& grad) {
+                  Tensor dw, dv;
+                  if (const Tensor& v = vv; v.defined())
+                    dw = dropout(matmul(grad, transpose(v, -2, -1)), p, seed);
+                  if (const Tensor& weights = w; weights.defined())
+                    dv = matmul(transpose(dropout(weights, p, seed), -2, -1), grad);
+                  return Grads{dw, dv};
+                });
+}
+}  // namespace
+
 Tensor combine_masks(const nn::AttentionMasks& masks, int64_t B, int64_t T, int64_t S, const char* layer) {
   Tensor hidden;
   auto hide = [&](const Tensor& m) { hidden = hidden.defined() ? add(hidden, ne(m, scalar(0.0f))) : m; };
@@ -140,9 +164,15 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   Variable scores = matmul(q, transpose(k, -2, -1));
   if (relative) scores = scores + relative->key_scores(q, S, past);
   Variable weights = masked_softmax(scores, mask, -1);
-  Variable dropped = attn_dropout ? attn_dropout->forward(weights) : weights;
-  Variable out = matmul(dropped, v);  // (B, H, T, Dh)
-  if (relative) out = out + relative->value_terms(dropped, past);
+  const bool dropping = attn_dropout && attn_dropout->is_training() && options_.dropout > 0.0f;
+  Variable out;  // (B, H, T, Dh)
+  if (dropping && !relative) {
+    out = detail::dropout_matmul(weights, v, options_.dropout, attn_dropout->generator().next_u64());
+  } else {
+    Variable dropped = attn_dropout ? attn_dropout->forward(weights) : weights;
+    out = matmul(dropped, v);
+    if (relative) out = out + relative->value_terms(dropped, past);
+  }
   return {out_proj->forward(detail::merge_heads(out)), weights};
 }
 

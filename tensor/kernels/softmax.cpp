@@ -342,6 +342,61 @@ void rows_kernel(Src src, float* y, int64_t rows, int64_t n) {
   });
 }
 
+// Passes 1 and 2 of block_rows for log-softmax rows, keeping m and log s
+// instead of writing y: the same Row, block and log, so the same bits.
+template <class Row>
+void block_stats(const Plain& src, float* m_out, float* l_out, int64_t begin, int64_t end, int64_t n) {
+  const int64_t block = std::clamp<int64_t>(kBlockFloats / Row::stride(n), 1, kBlockRows);
+  const bool vector_log = block >= kVectorLogRows;
+  float s[kBlockRows];
+  for (int64_t r0 = begin; r0 < end; r0 += block) {
+    const int64_t count = std::min(block, end - r0);
+    auto x = [&](int64_t b) { return src.at((r0 + b) * n); };
+    float* m = m_out + r0;
+    for (int64_t b = 0; b < count; ++b) m[b] = Row::max_of(x(b), n);
+    for (int64_t b = 0; b < count; ++b) s[b] = Row::exp_sum(x(b), nullptr, n, m[b], x(b + block));
+    if (vector_log) log_sums<typename Row::Vec>(s, count);
+    for (int64_t b = 0; b < count; ++b) l_out[r0 + b] = vector_log ? s[b] : std::log(s[b]);
+  }
+}
+
+template <class V, int R = 1>
+void short_stats(const Plain& src, float* m, float* l, int64_t begin, int64_t end, int64_t n) {
+  if constexpr (R < kShortRow<V>)
+    if (n > R * V::width) return short_stats<V, R + 1>(src, m, l, begin, end, n);
+  block_stats<ShortRow<V, R, false, true>>(src, m, l, begin, end, n);
+}
+
+template <class V>
+void stats_kernel(const float* x, float* m, float* l, int64_t rows, int64_t n) {
+  if (rows <= 0 || n <= 0) return;
+  int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / n);
+  parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    if (n <= kShortRow<V> * V::width)
+      short_stats<V>(Plain{x}, m, l, begin, end, n);
+    else
+      block_stats<AnyRow<V, false, true>>(Plain{x}, m, l, begin, end, n);
+  });
+}
+
+template <class V>
+void from_stats_kernel(const float* x, const float* m, const float* l, float* y, int64_t rows, int64_t n) {
+  if (rows <= 0 || n <= 0) return;
+  constexpr int W = V::width;
+  int64_t grain = std::max<int64_t>(1, (int64_t{16} << 10) / n);
+  parallel_for(rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      const float* xr = x + r * n;
+      float* yr = y + r * n;
+      const V vm = V::broadcast(m[r]), vl = V::broadcast(l[r]);
+      int64_t j = 0;
+      for (; j + W <= n; j += W) simd::exp((V::load(xr + j) - vm) - vl).store(yr + j);
+      if (j < n)
+        simd::exp((V::load_first(xr + j, int(n - j), 0.0f) - vm) - vl).store_first(yr + j, int(n - j));
+    }
+  });
+}
+
 template <class V, bool kLog, class Src>
 void rows_dispatch(Src src, float* y, int64_t rows, int64_t n) {
   if (rows <= 0 || n <= 0) return;
@@ -363,6 +418,14 @@ void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t n) {
 }
 void masked_softmax_rows(const float* x, const float* mask, float* y, int64_t rows, int64_t n) {
   rows_dispatch<simd::Vec, false>(Masked{x, mask}, y, rows, n);
+}
+
+void log_softmax_stats_rows(const float* x, float* m, float* l, int64_t rows, int64_t n) {
+  stats_kernel<simd::Vec>(x, m, l, rows, n);
+}
+void softmax_from_stats_rows(const float* x, const float* m, const float* l, float* y, int64_t rows,
+                             int64_t n) {
+  from_stats_kernel<simd::Vec>(x, m, l, y, rows, n);
 }
 
 void softmax_rows_scalar(const float* x, float* y, int64_t rows, int64_t n) {

@@ -22,6 +22,14 @@ void softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
 void log_softmax_rows(const float* x, float* y, int64_t rows, int64_t n);
 void masked_softmax_rows(const float* x, const float* mask, float* y, int64_t rows, int64_t n);
 
+// Cross-entropy's halves, which never materialize log_softmax: per row of x,
+// m = max_j x_j and l = log sum_j exp(x_j - m), so that log_softmax(x)_j is
+// (x_j - m) - l, computed so, to the bit what log_softmax_rows writes; and from
+// them y_j = exp((x_j - m) - l) = softmax(x)_j (y may be x itself).
+void log_softmax_stats_rows(const float* x, float* m, float* l, int64_t rows, int64_t n);
+void softmax_from_stats_rows(const float* x, const float* m, const float* l, float* y, int64_t rows,
+                             int64_t n);
+
 // The same fused kernels on the scalar back end of simd.h, so tests can hold
 // the vector back end to them.
 void softmax_rows_scalar(const float* x, float* y, int64_t rows, int64_t n);

@@ -11,6 +11,7 @@
 #include "tensor/kernels/parallel.h"
 #include "tensor/ops.h"
 #include "tensor/random.h"
+#include "tests/testing.h"
 
 using namespace heed;
 using V = std::vector<float>;
@@ -290,4 +291,18 @@ TEST_CASE("results are bitwise identical with 1 and 2 threads") {
   }
   set_num_threads(saved);
   for (size_t i = 0; i < results[0].size(); ++i) CHECK(equal(results[0][i], results[1][i]));
+}
+
+TEST_CASE("relu_, relu_backward_ and dropout_ equal their out-of-place forms") {
+  Tensor x = heed::testing::randn_({37, 29}, 70), g = heed::testing::randn_({37, 29}, 71);
+  Tensor r = clone(x);
+  relu_(r);
+  CHECK(equal(r, relu(x)));
+  Tensor d = clone(r);
+  relu_backward_(d, g);
+  CHECK(equal(d, g * gt(r, scalar(0.0f))));
+  Tensor y = clone(x);
+  dropout_(y, 0.4f, 1234);
+  CHECK(equal(y, dropout(x, 0.4f, 1234)));
+  CHECK_THROWS_AS(relu_(transpose(clone(x), 0, 1)), Error);
 }

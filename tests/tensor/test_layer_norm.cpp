@@ -85,3 +85,30 @@ TEST_CASE("layer_norm reads strided rows, takes empty batches, and names mismatc
                        "layer_norm: x of shape (5, 8) needs weight and bias of shape (8,), got (5,) and (5,)",
                        Error);
 }
+
+TEST_CASE("layer_norm without xhat gives the same y, and xhat comes back from y where the weights allow") {
+  for (int64_t d : {1, 5, 16, 33, 128}) {
+    Tensor x = randn_({9, d}, 12) * 3.0f + 2.0f, w = 1.0f + 0.5f * randn_({d}, 13), b = randn_({d}, 14);
+    LayerNormResult full = layer_norm(x, w, b, 1e-5f), lean = layer_norm(x, w, b, 1e-5f, /*keep_xhat=*/false);
+    CHECK_FALSE(lean.xhat.defined());
+    CHECK(equal(lean.y, full.y));
+    CHECK(equal(lean.rstd, full.rstd));
+    if (!layer_norm_recomputes_xhat(w, b)) continue;
+    Tensor xhat = clone(lean.y);
+    layer_norm_xhat_(xhat, w, b);
+    CHECK_MESSAGE(allclose(xhat, full.xhat, 1e-5f, 4e-6f), "d = ", d);
+  }
+}
+
+TEST_CASE(
+    "layer_norm_recomputes_xhat refuses zero, subnormal and non-finite weights and a bias over 16 |w|") {
+  Tensor b = Tensor{0.5f, -1.0f, 0.0f};
+  CHECK(layer_norm_recomputes_xhat(Tensor{1.0f, -0.1f, 1e-30f}, b));
+  CHECK(layer_norm_recomputes_xhat(Tensor{1.0f, -0.0625f, 2.0f}, b));  // |b| = 16 |w| exactly
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, -0.0624f, 2.0f}, b));
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, 0.0f, 2.0f}, Tensor{0.0f, 0.0f, 0.0f}));
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, 1e-40f, 2.0f}, Tensor{0.0f, 0.0f, 0.0f}));
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, INFINITY, 2.0f}, Tensor{0.0f, 0.0f, 0.0f}));
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, NAN, 2.0f}, Tensor{0.0f, 0.0f, 0.0f}));
+  CHECK_FALSE(layer_norm_recomputes_xhat(Tensor{1.0f, 1.0f, 2.0f}, Tensor{0.0f, NAN, 0.0f}));
+}

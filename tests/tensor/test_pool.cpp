@@ -34,6 +34,41 @@ TEST_CASE("sizes within the same size class share buffers") {
   pool_release(c, 2000);
 }
 
+// Sizes above a segment's 8 MiB, so that no hole left elsewhere (in a segment
+// that some live tensor keeps) fits them: the blocks land where the test says.
+TEST_CASE("a large buffer's memory serves later requests of other sizes, and free neighbours merge") {
+  pool_trim();
+  const size_t mib = size_t{1} << 18;  // floats in 1 MiB
+  float* a = pool_acquire(24 * mib);   // a segment of exactly 24 MiB
+  pool_release(a, 24 * mib);
+  PoolStats before = pool_stats();
+  float* c = pool_acquire(12 * mib);  // half of a's block; the other half stays free
+  float* d = pool_acquire(10 * mib);
+  CHECK(c == a);
+  CHECK(d == a + 12 * mib);
+  pool_release(c, 12 * mib);
+  pool_release(d, 10 * mib);
+  float* e = pool_acquire(24 * mib);  // c, d and the rest merged back into one block
+  CHECK(e == a);
+  CHECK(pool_stats().misses == before.misses);  // no new segment
+  pool_release(e, 24 * mib);
+  pool_trim();
+}
+
+TEST_CASE("trim returns the segments nothing uses, and a released large buffer is reused without trim") {
+  pool_trim();
+  PoolStats before = pool_stats();
+  float* a = pool_acquire(size_t{5} << 20);  // 20 MiB: a segment of its own
+  a[0] = a[(size_t{5} << 20) - 1] = 1.0f;
+  pool_release(a, size_t{5} << 20);
+  CHECK(pool_stats().cached_bytes == before.cached_bytes + (size_t{20} << 20));
+  float* b = pool_acquire(size_t{5} << 20);
+  CHECK(b == a);
+  pool_release(b, size_t{5} << 20);
+  pool_trim();
+  CHECK(pool_stats().cached_bytes == before.cached_bytes);
+}
+
 TEST_CASE("every buffer is 64-byte aligned") {
   std::vector<std::pair<float*, size_t>> held;
   for (size_t count : {size_t{0}, size_t{1}, size_t{3}, size_t{17}, size_t{100}, size_t{1000}, size_t{4097},
@@ -85,7 +120,7 @@ TEST_CASE("concurrent acquire and release from several threads never share a buf
   for (int t = 0; t < threads; ++t)
     workers.emplace_back([t, &failures] {
       for (int i = 0; i < rounds; ++i) {
-        size_t count = 64 + size_t(i % 7) * 300;
+        size_t count = 64 + size_t(i % 7) * 300;  // small buffers: size classes
         float* p = pool_acquire(count);
         for (size_t j = 0; j < count; ++j) p[j] = float(t);
         for (size_t j = 0; j < count; ++j) failures[t] += p[j] != float(t);
@@ -97,6 +132,34 @@ TEST_CASE("concurrent acquire and release from several threads never share a buf
   PoolStats after = pool_stats();
   CHECK(after.hits + after.misses - before.hits - before.misses == size_t(threads * rounds));
   CHECK(after.misses - before.misses <= size_t(threads * 7));  // at most one buffer per thread and class
+  pool_trim();
+}
+
+TEST_CASE("concurrent large buffers from several threads never overlap") {
+  pool_trim();
+  const int threads = 4, rounds = 300;
+  std::vector<int> failures(threads, 0);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < threads; ++t)
+    workers.emplace_back([t, &failures] {
+      std::vector<std::pair<float*, size_t>> held;
+      for (int i = 0; i < rounds; ++i) {
+        size_t count = (size_t(i * 7 + t) % 13 + 1) * 20000;  // 80 KiB to 1 MiB: segment blocks
+        float* p = pool_acquire(count);
+        for (size_t j = 0; j < count; ++j) p[j] = float(t * 1000 + i);
+        held.push_back({p, count});
+        if (held.size() > 3) {  // check and free the oldest
+          auto [q, n] = held.front();
+          const float want = float(t * 1000 + i - 3);
+          for (size_t j = 0; j < n; ++j) failures[t] += q[j] != want;
+          pool_release(q, n);
+          held.erase(held.begin());
+        }
+      }
+      for (auto [q, n] : held) pool_release(q, n);
+    });
+  for (auto& w : workers) w.join();
+  for (int f : failures) CHECK(f == 0);
   pool_trim();
 }
 

@@ -83,6 +83,31 @@ TEST_CASE("softmax and log_softmax match their naive twins for every row length"
       }
 }
 
+TEST_CASE("cross-entropy's row statistics give log_softmax to the bit, and softmax from them") {
+  for (int64_t n : {int64_t{1}, int64_t{3}, int64_t{17}, int64_t{63}, int64_t{65}, int64_t{129},
+                    int64_t{1000}, int64_t{4096}})
+    for (int64_t rows : {int64_t{1}, int64_t{7}, int64_t{40}})
+      for (float scale : {1.0f, 30.0f, 1e4f}) {
+        CAPTURE(n);
+        CAPTURE(rows);
+        CAPTURE(scale);
+        auto x = random_logits(rows * n, scale, unsigned(n * 7 + rows));
+        std::vector<float> lsm(x.size()), m(static_cast<size_t>(rows)), l(static_cast<size_t>(rows)),
+            y(x.size()), want(x.size());
+        log_softmax_rows(x.data(), lsm.data(), rows, n);
+        log_softmax_stats_rows(x.data(), m.data(), l.data(), rows, n);
+        int wrong = 0;
+        for (int64_t r = 0; r < rows; ++r)
+          for (int64_t j = 0; j < n; ++j) wrong += (x[r * n + j] - m[r]) - l[r] != lsm[r * n + j];
+        CHECK(wrong == 0);
+        softmax_from_stats_rows(x.data(), m.data(), l.data(), y.data(), rows, n);
+        softmax_rows_naive(x.data(), want.data(), rows, n);
+        check_close(y, want);
+        softmax_from_stats_rows(x.data(), m.data(), l.data(), x.data(), rows, n);  // in place
+        CHECK(x == y);
+      }
+}
+
 TEST_CASE("the vector kernels match the same kernels on the scalar back end") {
   const int64_t rows = 5;
   for (int64_t n : kSizes) {
