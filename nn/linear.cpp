@@ -5,17 +5,18 @@
 
 namespace heed::nn {
 
-// One node, not matmul then add: the bias goes into the fresh product in place,
-// so a layer makes one (..., out) tensor instead of two (the product, then the
-// sum), and its backward is the two products of matmul's plus a column sum:
+// One node, not matmul then add: the kernel adds the bias as it stores the
+// product, so a layer makes one (..., out) tensor instead of two (the product,
+// then the sum) and walks it once. Its backward is matmul's two products plus
+// a column sum:
 //   dx = grad W: (..., out)(out, in),  dW = gradᵀ x over all rows: (out, rows)(rows, in),
 //   db = sum of grad over all rows.
 // x is saved only if W needs a gradient, and W only if x does.
 Variable linear(const Variable& x, const Variable& weight, const Variable& bias) {
   // x: (..., in) @ weightᵀ: (in, out) -> (..., out); matmul reads the
   // transposed view as a transposed operand.
-  Tensor y = matmul(x.value(), transpose(weight.value(), 0, 1));
-  if (bias.defined()) add_(y, bias.value());
+  const Tensor wt = transpose(weight.value(), 0, 1);
+  Tensor y = bias.defined() ? matmul(x.value(), wt, bias.value()) : matmul(x.value(), wt);
   std::vector<Variable> inputs{x, weight};
   if (bias.defined()) inputs.push_back(bias);
   if (!would_record(inputs)) return y;

@@ -64,7 +64,8 @@ Strides batch_strides(const Tensor& t, const Shape& batch) {
 
 }  // namespace
 
-Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+namespace {
+Tensor matmul_impl(const Tensor& a_in, const Tensor& b_in, const Tensor& bias) {
   HEED_CHECK(a_in.dim() > 0 && b_in.dim() > 0, "matmul: cannot multiply ", a_in.shape(), " by ", b_in.shape(),
              ": both operands need at least one dimension");
   HEED_CHECK(a_in.size(-1) == b_in.size(b_in.dim() == 1 ? 0 : -2), "matmul: cannot multiply ", a_in.shape(),
@@ -90,8 +91,10 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   // does not change its layout, so the kernel writes it as (batch, M, N).
   Tensor out = detail::empty_for("matmul", out_shape);
   if (out.numel() == 0) return out;
+  const Tensor b_row = bias.defined() ? contiguous(bias) : Tensor();
   if (k == 0) {
     fill_(out, 0.0f);
+    if (bias.defined()) add_(out, b_row);
     return out;
   }
   const Matrix ma = as_matrix(a), mb = as_matrix(b);
@@ -105,7 +108,8 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
                       .b = mb.t.data(),
                       .ldb = mb.ld,
                       .c = out.data(),
-                      .ldc = n};
+                      .ldc = n,
+                      .bias = bias.defined() ? b_row.data() : nullptr};
   const int64_t count = batch.numel();
   if (count == 1) {
     kernels::sgemm(g);
@@ -138,6 +142,16 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   }
   kernels::sgemm_batched(g, pa.data(), pb.data(), pc.data(), count);
   return out;
+}
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) { return matmul_impl(a, b, Tensor()); }
+
+Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& bias) {
+  HEED_CHECK(bias.dim() == 1 && b.dim() >= 2 && bias.size(0) == b.size(-1), "matmul: a bias of shape ",
+             bias.shape(), " does not fit the product of ", a.shape(), " by ", b.shape(),
+             ": it must be (N,) = (", b.dim() >= 2 ? b.size(-1) : 1, ",)");
+  return matmul_impl(a, b, bias);
 }
 
 }  // namespace heed

@@ -96,6 +96,10 @@ Tensor sum_to(const Tensor& x, const Shape& shape);
 // and the added dim removed afterwards (numpy.matmul). Transposed views are
 // passed to the kernel as transposed operands, never copied.
 Tensor matmul(const Tensor& a, const Tensor& b);
+// matmul(a, b) + bias for a bias of shape (N,) and b of at least 2 dims, the
+// bias added as the kernel stores each tile of the product (a Linear layer's
+// forward): the same bits as add(matmul(a, b), bias), one walk over C less.
+Tensor matmul(const Tensor& a, const Tensor& b, const Tensor& bias);
 
 // ------------------------------------------------------------- softmax
 Tensor softmax(const Tensor& x, int64_t dim);

@@ -14,8 +14,14 @@ void attention_forward(const AttentionArgs& a) {
   parallel_for(a.batch, 1, [&](int64_t begin, int64_t end) {
     std::vector<float> scaled(size_t(a.t * a.dh));  // this thread's scale Q: (t, dh)
     for (int64_t i = begin; i < end; ++i) {
+      // Through locals: stores to `scaled` could alias a's fields, which would
+      // then be reloaded every element, and the loop would not vectorize.
+      const float* __restrict q = a.q[i];
+      float* __restrict sq = scaled.data();
+      const int64_t dh = a.dh, ldq = a.ldq;
+      const float scale = a.scale;
       for (int64_t r = 0; r < a.t; ++r)
-        for (int64_t j = 0; j < a.dh; ++j) scaled[r * a.dh + j] = a.q[i][r * a.ldq + j] * a.scale;
+        for (int64_t j = 0; j < dh; ++j) sq[r * dh + j] = q[r * ldq + j] * scale;
       GemmArgs scores;  // (t, s) = scale Q (t, dh) · Kᵀ, K stored (s, dh)
       scores.trans_b = true;
       scores.m = a.t, scores.n = a.s, scores.k = a.dh;

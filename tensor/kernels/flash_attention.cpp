@@ -113,18 +113,24 @@ float row_max(const float* x, int64_t n) {
   return m;
 }
 
-// x = exp(x - m) in place (x <= m, -inf gives 0), returning the sum.
+// x = exp(x - m) in place (x <= m, -inf gives 0), returning the sum:
+// softmax's exp (vmath.h), 12 vector operations instead of 17.
 float exp_shifted_sum(float* x, int64_t n, float m) {
   int64_t j = 0;
   Vec vs = Vec::zero(), vm = Vec::broadcast(m);
   for (; j + W <= n; j += W) {
-    Vec e = simd::exp_nonpositive(Vec::load(x + j) - vm);
+    Vec e = simd::exp_softmax(Vec::load(x + j) - vm);
     e.store(x + j);
     vs = vs + e;
   }
   float s = hsum(vs);
-  for (; j < n; ++j) s += (x[j] = simd::exp_nonpositive(VecScalar{x[j] - m}).v);
+  for (; j < n; ++j) s += (x[j] = simd::exp_softmax(VecScalar{x[j] - m}).v);
   return s;
+}
+
+// y[0, n) = x[0, n) * f, through restrict pointers so that the loop vectorizes.
+void scaled_copy(const float* __restrict x, float* __restrict y, int64_t n, float f) {
+  for (int64_t j = 0; j < n; ++j) y[j] = x[j] * f;
 }
 
 // x = exp(x - lse) in place: the backward's probabilities (x - lse may round
@@ -192,8 +198,7 @@ void flash_attention_forward(const FlashAttentionArgs& a) {
     for (int64_t task = begin; task < end; ++task) {
       const int64_t p = task / blocks, i0 = (task % blocks) * Br, rows = std::min(Br, a.t - i0);
       const float* pad = a.key_padding ? a.key_padding[p] : nullptr;
-      for (int64_t r = 0; r < rows; ++r)
-        for (int64_t c = 0; c < a.dh; ++c) qs[r * a.dh + c] = a.q[p][(i0 + r) * a.ldq + c] * a.scale;
+      for (int64_t r = 0; r < rows; ++r) scaled_copy(a.q[p] + (i0 + r) * a.ldq, &qs[r * a.dh], a.dh, a.scale);
       std::fill(acc.begin(), acc.end(), 0.0f);
       std::fill(m.begin(), m.end(), -kInf);
       std::fill(l.begin(), l.end(), 0.0f);
@@ -227,7 +232,7 @@ void flash_attention_forward(const FlashAttentionArgs& a) {
       for (int64_t r = 0; r < rows; ++r) {
         float* out = a.out[p] + (i0 + r) * a.ldo;
         const float inv = l[r] > 0.0f ? 1.0f / l[r] : 0.0f;  // no visible key: output 0
-        for (int64_t c = 0; c < a.dv; ++c) out[c] = acc[r * a.dv + c] * inv;
+        scaled_copy(&acc[r * a.dv], out, a.dv, inv);
         a.lse[p][i0 + r] = l[r] > 0.0f ? m[r] + std::log(l[r]) : -kInf;
       }
     }
@@ -252,7 +257,7 @@ void flash_attention_backward(const FlashAttentionArgs& a) {
       const float *q = a.q[p], *k = a.k[p], *v = a.v[p], *o = a.out[p], *go = a.dout[p], *lse = a.lse[p];
       float* dq = a.dq[p];
       for (int64_t i = 0; i < a.t; ++i) {
-        for (int64_t c = 0; c < a.dh; ++c) qs[i * a.dh + c] = q[i * a.ldq + c] * a.scale;
+        scaled_copy(q + i * a.ldq, &qs[i * a.dh], a.dh, a.scale);
         std::fill(dq + i * a.ld_dq, dq + i * a.ld_dq + a.dh, 0.0f);
         d[i] = dot(go + i * a.ld_dout, o + i * a.ldo, a.dv);  // D_i = dout_i . out_i
       }

@@ -158,7 +158,8 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
   }
 }
 
-// The micro-kernel: c (ROWS, NR) = a (ROWS, kc) · b (kc, NR)  [+ c when add].
+// The micro-kernel: c (ROWS, NR) = a (ROWS, kc) · b (kc, NR)  [+ c when add]
+// [+ bias (NR,) on every row, after the sum, when given: the last K block's].
 // a is an A panel read through strides, element (i, k) at a[i * rsa + k * csa]
 // (in place: rsa = lda, csa = 1; packed k-major: rsa = 1, csa = MR);
 // b is a packed B panel, b[k * NR + j]. The ROWS x NR accumulators never leave
@@ -167,7 +168,8 @@ void pack(const float* src, int64_t step_k, int64_t step_j, int64_t kc, int64_t 
 // that its loop has every general register for addresses.
 template <class V, int ROWS>
 __attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict a, int64_t rsa, int64_t csa,
-                                            const float* __restrict b, float* c, int64_t ldc, bool add) {
+                                            const float* __restrict b, float* c, int64_t ldc, bool add,
+                                            const float* bias) {
   constexpr int W = V::width;
   V acc[ROWS][2];
 #pragma GCC unroll 6
@@ -191,18 +193,23 @@ __attribute__((noinline)) void micro_kernel(int64_t kc, const float* __restrict 
       acc[i][0] = acc[i][0] + V::load(ci);
       acc[i][1] = acc[i][1] + V::load(ci + W);
     }
+    if (bias) {
+      acc[i][0] = acc[i][0] + V::load(bias);
+      acc[i][1] = acc[i][1] + V::load(bias + W);
+    }
     acc[i][0].store(ci);
     acc[i][1].store(ci + W);
   }
 }
 
-// c (mc, nc) [+]= A block (mc, kc) · packed B block (kc, nc).
+// c (mc, nc) [+]= A block (mc, kc) · packed B block (kc, nc)  [+ bias (nc,) on every row].
 template <class V>
 void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const float* pb, float* c,
-                  int64_t ldc, bool add) {
+                  int64_t ldc, bool add, const float* bias) {
   constexpr int nr = NR<V>;
   static_assert(MR == 6, "one kernel per row count below");
-  using Kernel = void (*)(int64_t, const float*, int64_t, int64_t, const float*, float*, int64_t, bool);
+  using Kernel =
+      void (*)(int64_t, const float*, int64_t, int64_t, const float*, float*, int64_t, bool, const float*);
   static constexpr Kernel kernel_for_rows[MR + 1] = {nullptr,
                                                      micro_kernel<V, 1>,
                                                      micro_kernel<V, 2>,
@@ -226,15 +233,17 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const f
       for (int64_t i = 0; i < MR && ir + 2 * MR + i < mc; ++i)
         __builtin_prefetch(cij + (2 * MR + i) * ldc, 1);
       if (cols == nr) {
-        kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, cij, ldc, add);
+        kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, cij, ldc, add, bias ? bias + jr : nullptr);
         continue;
       }
       // Last columns: the full-width tile into scratch, then only its valid part into C.
       alignas(64) float tile[MR * nr];
-      kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, tile, nr, false);
+      kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, tile, nr, false, nullptr);
       for (int64_t i = 0; i < rows; ++i)
-        for (int64_t j = 0; j < cols; ++j)
-          cij[i * ldc + j] = add ? cij[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+        for (int64_t j = 0; j < cols; ++j) {
+          float v = add ? cij[i * ldc + j] + tile[i * nr + j] : tile[i * nr + j];
+          cij[i * ldc + j] = bias ? v + bias[jr + j] : v;
+        }
     }
   }
 }
@@ -307,6 +316,7 @@ void gemm_rows(const GemmArgs& g, int threads) {
       for (int64_t pc = 0; pc < g.k; pc += kc_max, ++step) {
         const int64_t kc = std::min(kc_max, g.k - pc);
         const bool add = g.accumulate || pc > 0;
+        const float* bias = g.bias && pc + kc == g.k ? g.bias + jc : nullptr;  // after the last K block
         float* block = pb[count > 1 ? step % 2 : 0];
         // This thread's share of the B panels: [q0, q1) out of nc / nr.
         const int64_t panels = (nc + nr - 1) / nr, q0 = panels * t / count, q1 = panels * (t + 1) / count;
@@ -325,7 +335,7 @@ void gemm_rows(const GemmArgs& g, int threads) {
             pack<MR>(a.at(ic, pc), a.cs, a.rs, kc, mc, pa);
             panels_a = {pa, MR * kc, 1, MR};
           }
-          macro_kernel<V>(mc, nc, kc, panels_a, block, g.c + ic * g.ldc + jc, g.ldc, add);
+          macro_kernel<V>(mc, nc, kc, panels_a, block, g.c + ic * g.ldc + jc, g.ldc, add, bias);
         }
       }
     }
@@ -348,6 +358,7 @@ GemmArgs sub_problem(const GemmArgs& g, int64_t i0, int64_t rows, int64_t j0, in
   s.a = g.trans_a ? g.a + i0 : g.a + i0 * g.lda;
   s.b = g.trans_b ? g.b + j0 * g.ldb : g.b + j0;
   s.c = g.c + i0 * g.ldc + j0;
+  if (g.bias) s.bias = g.bias + j0;
   return s;
 }
 
@@ -480,17 +491,31 @@ Gemv row_gemv(const GemmArgs& g) {
 // packing its own B: row slabs, or column slabs when C is short and wide.
 constexpr int64_t kSharedBMin = 64 * 1024;
 
+// C's rows += bias, for the paths whose stores do not add it themselves.
+void add_bias(const GemmArgs& g) {
+  for (int64_t i = 0; i < g.m; ++i)
+    for (int64_t j = 0; j < g.n; ++j) g.c[i * g.ldc + j] += g.bias[j];
+}
+
 template <class V>
 void gemm(const GemmArgs& g, int threads) {
   constexpr int nr = NR<V>;
   if (g.m <= 0 || g.n <= 0) return;
-  if (g.k <= 0) {  // an empty sum
+  // An empty sum, and the matrix-vector paths (memory-bound on A or B: C's one
+  // row or column is a small extra walk).
+  const bool vector_path = g.k <= 0 || g.n == 1 || g.m == 1;
+  if (g.k <= 0) {
     if (!g.accumulate)
       for (int64_t i = 0; i < g.m; ++i) std::fill_n(g.c + i * g.ldc, g.n, 0.0f);
+  } else if (g.n == 1) {
+    gemv<V>(column_gemv(g), threads);
+  } else if (g.m == 1) {
+    gemv<V>(row_gemv(g), threads);
+  }
+  if (vector_path) {
+    if (g.bias) add_bias(g);
     return;
   }
-  if (g.n == 1) return gemv<V>(column_gemv(g), threads);
-  if (g.m == 1) return gemv<V>(row_gemv(g), threads);
   threads = threads_for(double(g.m) * double(g.n) * double(g.k), threads);
   const int64_t row_panels = (g.m + MR - 1) / MR, col_panels = (g.n + nr - 1) / nr;
   if (threads == 1) return gemm_rows<V>(g, 1);
@@ -544,6 +569,7 @@ void sgemm_naive(const GemmArgs& g) {
       for (int64_t j = 0; j < g.n; ++j) c[j] += aip * (g.trans_b ? g.b[j * g.ldb + p] : g.b[p * g.ldb + j]);
     }
   }
+  if (g.bias) add_bias(g);
 }
 
 void sgemm(const GemmArgs& g) { gemm<simd::Vec>(g, num_threads()); }

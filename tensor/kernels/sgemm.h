@@ -1,6 +1,6 @@
 // Single-precision matrix multiply, the kernel every layer leans on.
 //
-//   C (M, N) = op(A) (M, K) · op(B) (K, N)  [+ C when accumulate]
+//   C (M, N) = op(A) (M, K) · op(B) (K, N)  [+ C when accumulate]  [+ bias on every row]
 //
 // All matrices are row-major with a leading dimension (the distance between
 // rows). op(X) is X, or its transpose when trans_x is set: then A is stored as
@@ -27,6 +27,10 @@ struct GemmArgs {
   float* c = nullptr;
   int64_t ldc = 0;
   bool accumulate = false;  // C += op(A)·op(B) instead of C = op(A)·op(B)
+  // (n,) added to every row of C once the product is in: C = op(A)·op(B) [+ C]
+  // + bias, in the pass that stores each tile (a layer's bias without a second
+  // walk over C), to the bit what a separate add after the product gives.
+  const float* bias = nullptr;
 };
 
 void sgemm(const GemmArgs& g);

@@ -196,3 +196,29 @@ TEST_CASE("matmul errors name both shapes") {
                        "matmul: cannot multiply () by (3,): both operands need at least one dimension",
                        heed::Error);
 }
+
+TEST_CASE("matmul with a bias equals the product plus the bias, to the bit, on every layout") {
+  Generator gen(4);
+  const Tensor bias = randn({5}, gen);
+  const Tensor w = randn({5, 7}, gen);
+  // folded batch (B, T, K)·(K, N), a transposed weight, a batched product, a
+  // single row and column, and an empty inner size
+  const std::vector<std::pair<Tensor, Tensor>> cases = {
+      {randn({2, 3, 7}, gen), transpose(w, 0, 1)},
+      {randn({4, 7}, gen), contiguous(transpose(w, 0, 1))},
+      {randn({2, 3, 7}, gen), randn({2, 7, 5}, gen)},
+      {randn({1, 7}, gen), transpose(w, 0, 1)},
+      {randn({3, 0}, gen), zeros({0, 5})},
+  };
+  for (const auto& [a, b] : cases) {
+    INFO("a ", a.shape(), " b ", b.shape());
+    CHECK(matmul(a, b, bias).to_vector() == add(matmul(a, b), bias).to_vector());
+  }
+  const Tensor column = randn({1}, gen);
+  CHECK(matmul(randn({3, 7}, gen), randn({7, 1}, gen), column).shape() == Shape{3, 1});
+  CHECK_THROWS_WITH_AS(
+      matmul(zeros({2, 3}), zeros({3, 4}), zeros({5})),
+      "matmul: a bias of shape (5,) does not fit the product of (2, 3) by (3, 4): it must be "
+      "(N,) = (4,)",
+      heed::Error);
+}
