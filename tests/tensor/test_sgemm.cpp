@@ -5,6 +5,7 @@
 
 #include <cmath>
 #include <cstdint>
+#include <iterator>
 #include <limits>
 #include <vector>
 
@@ -190,36 +191,44 @@ TEST_CASE(
 
 // The bias epilogue adds each column's bias after the product, so it must give
 // the bits of the product followed by a separate add, on every path: the
-// matrix-vector ones (m or n = 1), the empty sum, one and two K blocks (k =
-// 300), threads splitting rows or columns, and both back ends. C's padding
-// stays untouched.
+// matrix-vector ones (m or n = 1), the empty sum, one K block and several,
+// threads splitting rows or columns, and both back ends. C's padding stays
+// untouched.
 TEST_CASE("sgemm's bias epilogue equals the product plus the bias, bitwise, on every path") {
   ThreadCount restore;
   using Kernel = void (*)(const GemmArgs&);
   const Kernel kernels[] = {sgemm, heed::kernels::detail::sgemm_scalar, heed::kernels::sgemm_naive};
-  const int64_t sizes[] = {1, 3, 17, 65, 129};
+  struct Size {
+    int64_t m, n, k;
+  };
+  std::vector<Size> shapes;
+  for (int64_t m : {1, 3, 17, 65})
+    for (int64_t n : {1, 3, 17, 65})
+      for (int64_t k : {0, 1, 17}) shapes.push_back({m, n, k});
+  // For sgemm alone, the paths of larger products on two threads: row slabs,
+  // rows sharing packed B blocks, and column slabs of a short, wide C.
+  const Size large[] = {{65, 129, 300}, {65, 256, 512}, {3, 129, 3000}};
   for (Kernel kernel : kernels)
     for (int threads : {1, 2})
       for (bool trans_b : {false, true})
         for (bool accumulate : {false, true})
-          for (int64_t m : sizes)
-            for (int64_t n : sizes)
-              for (int64_t k : {0, 1, 17, 300}) {
-                heed::set_num_threads(threads);
-                Problem with(false, trans_b, m, n, k, accumulate, 2), plain = with;
-                plain.args.a = with.args.a = with.a.data();
-                plain.args.b = with.args.b = with.b.data();
-                plain.args.c = plain.c.data();
-                const std::vector<float> bias = random_matrix(n, 7);
-                with.args.bias = bias.data();
-                kernel(with.args);
-                kernel(plain.args);
-                for (int64_t i = 0; i < m; ++i)
-                  for (int64_t j = 0; j < n; ++j) plain.c[size_t(i * plain.args.ldc + j)] += bias[size_t(j)];
-                INFO("threads=", threads, " trans_b=", trans_b, " accumulate=", accumulate, " m=", m,
-                     " n=", n, " k=", k);
-                CHECK(with.c == plain.c);
-              }
+          for (size_t s = 0; s < shapes.size() + (kernel == kernels[0] ? std::size(large) : 0); ++s) {
+            const auto [m, n, k] = s < shapes.size() ? shapes[s] : large[s - shapes.size()];
+            heed::set_num_threads(threads);
+            Problem with(false, trans_b, m, n, k, accumulate, 2), plain = with;
+            plain.args.a = with.args.a = with.a.data();
+            plain.args.b = with.args.b = with.b.data();
+            plain.args.c = plain.c.data();
+            const std::vector<float> bias = random_matrix(n, 7);
+            with.args.bias = bias.data();
+            kernel(with.args);
+            kernel(plain.args);
+            for (int64_t i = 0; i < m; ++i)
+              for (int64_t j = 0; j < n; ++j) plain.c[size_t(i * plain.args.ldc + j)] += bias[size_t(j)];
+            INFO("threads=", threads, " trans_b=", trans_b, " accumulate=", accumulate, " m=", m, " n=", n,
+                 " k=", k);
+            CHECK(with.c == plain.c);
+          }
 }
 
 TEST_CASE("the scalar back end computes the same products as the vector back end") {
