@@ -9,11 +9,11 @@
 //
 // The heads are split and merged by views (the transposes cost no copy until
 // the merge). Self-attention is forward(x, x, x); cross-attention takes the
-// keys and values from another sequence (an encoder's output). Projections of
-// one input run as one product of their stacked weights, (D, 3D) for q, k, v
-// of self-attention and (D, 2D) for k, v of cross-attention (when key and
-// value are the same Variable): the same values as separate products, with x
-// read once.
+// keys and values from another sequence (an encoder's output). When nothing
+// records, projections of one input run as one product of their stacked
+// weights, (D, 3D) for q, k, v of self-attention and (D, 2D) for k, v of
+// cross-attention (key and value the same Variable): the same values as
+// separate products, with x read once.
 //
 // Parameters: q_proj, k_proj, v_proj, out_proj, each a Linear with .weight
 // (out, in) and .bias. PyTorch's nn.MultiheadAttention packs the first three

@@ -173,3 +173,20 @@ TEST_CASE("multi-head attention names what it cannot use") {
   CHECK_THROWS_WITH_AS(mha.forward(Variable(zeros({2, 3, 4})), {.key_padding = zeros({2, 4})}),
                        doctest::Contains("key_padding mask must be (B, S) = (2, 3), got (2, 4)"), Error);
 }
+
+// Without a graph, self-attention projects q, k and v as one product (k and v
+// in cross-attention); each element is the same dot product, so the results
+// are those of the recorded forward, which projects them one by one.
+TEST_CASE("multi-head attention without gradients equals its recorded forward, self and cross") {
+  nn::MultiHeadAttention mha({.embed_dim = 12, .num_heads = 3, .seed = 8});
+  Tensor x = randn_({2, 5, 12}, 9), memory = randn_({2, 7, 12}, 10);
+  const nn::Attention self = mha.forward(x), cross = mha.forward(x, memory, memory);
+  REQUIRE(self.output.requires_grad());
+  NoGradGuard no_grad;
+  const Variable xv(x), mv(memory);
+  const nn::Attention self_ng = mha.forward(xv), cross_ng = mha.forward(xv, mv, mv);
+  CHECK(self_ng.output.value().to_vector() == self.output.value().to_vector());
+  CHECK(self_ng.weights.value().to_vector() == self.weights.value().to_vector());
+  CHECK(cross_ng.output.value().to_vector() == cross.output.value().to_vector());
+  CHECK(cross_ng.weights.value().to_vector() == cross.weights.value().to_vector());
+}
