@@ -39,9 +39,7 @@ Variable dropout_matmul(const Variable& weights, const Variable& v, float p, uin
                   return Grads{dw, dv};
                 });
 }
-}  // namespace
 
-namespace {
 // x's projections by several Linears as one product, their weights stacked:
 // (..., in)(in, out_1 + out_2 + ...), handed back as views of the one result.
 // Each element is the dot product its own layer would compute, in the same
@@ -148,9 +146,10 @@ Attention MultiHeadAttention::forward(const Variable& query, const Variable& key
   const int64_t B = query.size(0), T = query.size(1), past = cache ? cache->length() : 0;
 
   // Without a graph, projections of one input are one product: q, k and v in
-  // self-attention, k and v in cross-attention. Not when recording: the views'
-  // gradients would each come back as a (B, T, 3D) tensor, zero but for their
-  // third, to be summed (the Transformer step's live peak 50 -> 53 MiB).
+  // self-attention, k and v in cross-attention. Not when recording: the graph
+  // then keeps the whole (B, T, 3D) product, and its gradient, for as long as
+  // the longest-kept of q, k and v needs them (measured on the Transformer
+  // step: live peak 50.0 -> 53.0 MiB, RSS 60.6 -> 62.5 MiB).
   Variable q, k, v;
   const bool same_kv = key.impl() == value.impl() && options_.kdim == options_.vdim &&
                        !would_record({query, key, value, q_proj->weight, k_proj->weight, v_proj->weight});
