@@ -120,6 +120,11 @@ struct AttentionResult {
   Tensor output, weights;
 };
 AttentionResult attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, float scale);
+// The same, written into `into`: views of the results' shapes (slices of
+// larger tensors, say), the output's rows of unit stride, the weights' (T, S)
+// planes contiguous.
+void attention_into(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& mask, float scale,
+                    const AttentionResult& into);
 
 // Layer normalization's two row passes, which autograd's layer_norm is built on.
 // x: (..., D), weight and bias: (D,)  ->  y = xhat * weight + bias, with

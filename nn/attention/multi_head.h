@@ -13,7 +13,9 @@
 // records, projections of one input run as one product of their stacked
 // weights, (D, 3D) for q, k, v of self-attention and (D, 2D) for k, v of
 // cross-attention (key and value the same Variable): the same values as
-// separate products, with x read once.
+// separate products, with x read once. Inference on one thread over a batch
+// whose projections outgrow ~1 MiB runs a few sequences at a time, so that
+// each chunk's q, k and v stay in cache through the attention: the same bits.
 //
 // Parameters: q_proj, k_proj, v_proj, out_proj, each a Linear with .weight
 // (out, in) and .bias. PyTorch's nn.MultiheadAttention packs the first three

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "nn/attention/multi_head.h"
+#include "tensor/threads.h"
 #include "tests/nn/layer_check.h"
 #include "tests/testing.h"
 
@@ -189,4 +190,28 @@ TEST_CASE("multi-head attention without gradients equals its recorded forward, s
   CHECK(self_ng.weights.value().to_vector() == self.weights.value().to_vector());
   CHECK(cross_ng.output.value().to_vector() == cross.output.value().to_vector());
   CHECK(cross_ng.weights.value().to_vector() == cross.weights.value().to_vector());
+}
+
+// On one thread, inference over sequences whose projections outgrow ~1 MiB
+// runs them a few at a time (here (T + 2S) D = 98K floats a sequence: chunks of
+// 2, 2 and 1), each chunk writing its slice of the output and the weights.
+TEST_CASE("multi-head attention without gradients, in chunks of sequences, equals its recorded forward") {
+  nn::MultiHeadAttention mha({.embed_dim = 256, .num_heads = 4, .seed = 11});
+  Tensor x = randn_({5, 128, 256}, 12), memory = randn_({5, 96, 256}, 13), values = randn_({5, 96, 256}, 14);
+  const nn::AttentionMasks masks{.key_padding = nn::key_padding_mask({128, 100, 3, 128, 64}, 128),
+                                 .causal = true};
+  const nn::AttentionMasks cross_masks{.key_padding = nn::key_padding_mask({96, 1, 50, 0, 96}, 96)};
+  const nn::Attention self = mha.forward(x, masks), cross = mha.forward(x, memory, memory, cross_masks),
+                      apart = mha.forward(x, memory, values);
+  const int threads = num_threads();
+  set_num_threads(1);
+  NoGradGuard no_grad;
+  const Variable xv(x), mv(memory), vv(values);
+  const nn::Attention self_ng = mha.forward(xv, masks), cross_ng = mha.forward(xv, mv, mv, cross_masks),
+                      apart_ng = mha.forward(xv, mv, vv);
+  set_num_threads(threads);
+  for (auto [got, want] : {std::pair{self_ng, self}, {cross_ng, cross}, {apart_ng, apart}}) {
+    CHECK(got.output.value().to_vector() == want.output.value().to_vector());
+    CHECK(got.weights.value().to_vector() == want.weights.value().to_vector());
+  }
 }

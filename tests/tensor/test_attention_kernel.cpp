@@ -78,6 +78,31 @@ TEST_CASE("attention gives the same bits on one thread and on all of them") {
   CHECK(one.weights.to_vector() == many.weights.to_vector());
 }
 
+TEST_CASE("attention_into writes the bits of attention into slices of larger results") {
+  Tensor q = randn_({5, 3, 17, 8}, 23), k = randn_({5, 3, 9, 8}, 24), v = randn_({5, 3, 9, 6}, 25);
+  Tensor mask = some_mask({5, 1, 17, 9}, 26);
+  const AttentionResult want = attention(q, k, v, mask, 0.3f);
+  // (B, H, T, Dv) over (B, T, H, Dv) memory, and weights with room on both sides.
+  const AttentionResult all{transpose(full({7, 17, 3, 6}, -1.0f), 1, 2), full({7, 3, 17, 9}, -1.0f)};
+  for (int64_t b0 : {0, 2, 4}) {
+    const int64_t n = std::min<int64_t>(2, 5 - b0);
+    auto rows = [&](const Tensor& x, int64_t at) { return narrow(x, 0, at, n); };
+    attention_into(rows(q, b0), rows(k, b0), rows(v, b0), rows(mask, b0), 0.3f,
+                   {rows(all.output, b0 + 1), rows(all.weights, b0 + 1)});
+  }
+  CHECK(contiguous(narrow(all.output, 0, 1, 5)).to_vector() == contiguous(want.output).to_vector());
+  CHECK(contiguous(narrow(all.weights, 0, 1, 5)).to_vector() == want.weights.to_vector());
+  CHECK(allclose(select(all.weights, 0, 0), full({3, 17, 9}, -1.0f)));  // untouched around the slices
+  CHECK(allclose(select(all.output, 0, 6), full({3, 17, 6}, -1.0f)));
+  CHECK_THROWS_WITH_AS(attention_into(q, k, v, mask, 0.3f, {want.output, narrow(want.weights, 1, 0, 2)}),
+                       doctest::Contains("attention: results of shapes (5, 3, 17, 6) and (5, 2, 17, 9) given "
+                                         "for an output (5, 3, 17, 6) and weights (5, 3, 17, 9)"),
+                       Error);
+  CHECK_THROWS_WITH_AS(
+      attention_into(q, k, v, mask, 0.3f, {want.output, transpose(empty({5, 3, 9, 17}), 2, 3)}),
+      doctest::Contains("the weights whole (T, S) planes"), Error);
+}
+
 TEST_CASE("attention names the shapes it cannot use") {
   CHECK_THROWS_WITH_AS(attention(zeros({2, 3, 4}), zeros({2, 5, 3}), zeros({2, 5, 3}), Tensor(), 1.0f),
                        doctest::Contains("need (..., T, Dh), (..., S, Dh) and (..., S, Dv)"), Error);
