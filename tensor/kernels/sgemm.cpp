@@ -224,14 +224,18 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const f
     // compute: C is often far out in memory (a (2048, 2048) score matrix is 16 MiB),
     // and when kc is small (64 for attention heads) one tile's kc updates (~400
     // cycles) are too short a wait. The first two tiles of the column here, then
-    // each tile asks for the one two below it.
-    for (int64_t i = 0; i < 2 * MR && i < mc; ++i) __builtin_prefetch(c + i * ldc + jr, 1);
+    // each tile asks for the one two below it; every line of a tile's row (an
+    // AVX-512 row of NR floats is two: asking for the first only left the second
+    // to miss, and MultiHeadAttention's T 256 forward ran 5% slower).
+    auto prefetch_row = [nr](float* row) {
+      for (int j = 0; j < nr; j += 16) __builtin_prefetch(row + j, 1);
+    };
+    for (int64_t i = 0; i < 2 * MR && i < mc; ++i) prefetch_row(c + i * ldc + jr);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const float* a = pa.p + ir / MR * pa.panel;
       float* cij = c + ir * ldc + jr;
       const int64_t rows = std::min<int64_t>(MR, mc - ir);
-      for (int64_t i = 0; i < MR && ir + 2 * MR + i < mc; ++i)
-        __builtin_prefetch(cij + (2 * MR + i) * ldc, 1);
+      for (int64_t i = 0; i < MR && ir + 2 * MR + i < mc; ++i) prefetch_row(cij + (2 * MR + i) * ldc);
       if (cols == nr) {
         kernel_for_rows[rows](kc, a, pa.rs, pa.cs, b, cij, ldc, add, bias ? bias + jr : nullptr);
         continue;
