@@ -104,7 +104,7 @@ test-neon: doctest
 	@mkdir -p $(NEON)/include/doctest
 	@for h in $(DOCTEST_DIR)/doctest/doctest.h /usr/include/doctest/doctest.h /usr/local/include/doctest/doctest.h; do \
 	  [ -f "$$h" ] && cp "$$h" $(NEON)/include/doctest/ && break; done
-	@$(CMAKE) -S . -B $(NEON) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF -DCMAKE_SYSTEM_NAME=Linux \
+	@$(CMAKE) -S . -B $(NEON) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF -DHEED_KERNEL_LAYERS_ONLY=ON -DCMAKE_SYSTEM_NAME=Linux \
 	  -DCMAKE_SYSTEM_PROCESSOR=aarch64 -DCMAKE_CXX_COMPILER=aarch64-linux-gnu-g++ \
 	  "-DCMAKE_CROSSCOMPILING_EMULATOR=qemu-aarch64;-L;/usr/aarch64-linux-gnu" \
 	  -DDOCTEST_INCLUDE_DIR=$(abspath $(NEON))/include > $(NEON).log 2>&1 || { cat $(NEON).log; exit 1; }
@@ -115,7 +115,8 @@ test-neon: doctest
 test-avx2: doctest
 	@grep -qw avx2 /proc/cpuinfo && grep -qw fma /proc/cpuinfo || { \
 	  echo "heed: test-avx2 needs an x86 CPU with AVX2 and FMA"; exit 1; }
-	@$(CMAKE) -S . -B $(AVX2) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF "-DCMAKE_CXX_FLAGS=-mavx2 -mfma" \
+	@$(CMAKE) -S . -B $(AVX2) -DCMAKE_BUILD_TYPE=Release -DHEED_NATIVE=OFF -DHEED_KERNEL_LAYERS_ONLY=ON \
+	  "-DCMAKE_CXX_FLAGS=-mavx2 -mfma" \
 	  $(CONFIG) > $(AVX2).log 2>&1 || { cat $(AVX2).log; exit 1; }
 	@$(CMAKE) --build $(AVX2) -j $(JOBS) --target test_tensor test_autograd
 	@cd $(AVX2) && ctest --output-on-failure -R '^(tensor|autograd)$$'
