@@ -78,8 +78,9 @@ void attention_into(const Tensor& q, const Tensor& k, const Tensor& v, const Ten
              "attention: results of shapes ", out.shape(), " and ", weights.shape(), " given for an output ",
              shapes.output, " and weights ", shapes.weights);
   HEED_CHECK(
-      (out.numel() == 0 || out.stride(-1) == 1) &&
-          (weights.numel() == 0 || (weights.stride(-1) == 1 && weights.stride(-2) == S)),
+      (out.numel() == 0 || out.size(-1) == 1 || out.stride(-1) == 1) &&
+          (weights.numel() == 0 ||
+           ((S == 1 || weights.stride(-1) == 1) && (T == 1 || weights.stride(-2) == S))),
       "attention: the output needs rows of unit stride and the weights whole (T, S) planes; got strides ",
       out.strides(), " and ", weights.strides());
   if (weights.numel() == 0 || out.numel() == 0) {
