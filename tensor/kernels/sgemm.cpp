@@ -217,6 +217,10 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const f
                                                      micro_kernel<V, 4>,
                                                      micro_kernel<V, 5>,
                                                      micro_kernel<V, 6>};
+  auto prefetch_row = [](float* row) {  // the lines of a tile's row of C, for writing
+    constexpr int line = 64 / sizeof(float);
+    for (int j = 0; j < nr; j += line) __builtin_prefetch(row + j, 1);
+  };
   for (int64_t jr = 0; jr < nc; jr += nr) {
     const float* b = pb + jr * kc;
     const int64_t cols = std::min<int64_t>(nr, nc - jr);
@@ -227,9 +231,6 @@ void macro_kernel(int64_t mc, int64_t nc, int64_t kc, const PanelsA& pa, const f
     // each tile asks for the one two below it; every line of a tile's row (an
     // AVX-512 row of NR floats is two: asking for the first only left the second
     // to miss, and MultiHeadAttention's T 256 forward ran 5% slower).
-    auto prefetch_row = [nr](float* row) {
-      for (int j = 0; j < nr; j += 16) __builtin_prefetch(row + j, 1);
-    };
     for (int64_t i = 0; i < 2 * MR && i < mc; ++i) prefetch_row(c + i * ldc + jr);
     for (int64_t ir = 0; ir < mc; ir += MR) {
       const float* a = pa.p + ir / MR * pa.panel;
